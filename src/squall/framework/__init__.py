@@ -1,0 +1,1 @@
+"""aiohttp's application API: Application, Request, responses, routing, exceptions."""

@@ -1,0 +1,403 @@
+"""``Application``: routes, state, signals, and the request path through them.
+
+The application is the server's ConnectionHandler: ``_handle`` builds the
+Request, routes it, runs middlewares and the handler, and sends the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from contextlib import AbstractAsyncContextManager
+from functools import partial, update_wrapper
+from typing import Any, Generic, TypeVar, cast, overload
+
+from squall.framework.exceptions import (
+    HTTPException,
+    HTTPInternalServerError,
+    NotAppKeyWarning,
+)
+from squall.framework.request import Request
+from squall.framework.response import Response, StreamResponse
+from squall.framework.routing.defs import AbstractRouteDef
+from squall.framework.routing.dispatcher import UrlDispatcher
+from squall.framework.signals import Signal
+from squall.typedefs import BodySource, RequestHead, ResponseSink
+
+_T = TypeVar("_T")
+web_logger = logging.getLogger("squall.web")
+server_logger = logging.getLogger("squall.server")
+
+Handler = Callable[[Request], Awaitable[StreamResponse]]
+
+
+class AppKey(Generic[_T]):
+    """A typed key for application state: ``app[db_key]`` has the key's type."""
+
+    __slots__ = ("__orig_class__", "_name", "_t")
+
+    def __init__(self, name: str, t: type[_T] | None = None) -> None:
+        self._name = name
+        self._t = t
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, AppKey):
+            return self._name < other._name
+        return True
+
+    def __repr__(self) -> str:
+        t = self._t
+        tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
+        return f"<AppKey({self._name}, type={tname})>"
+
+
+class CleanupError(RuntimeError):
+    """One or more ``cleanup_ctx`` teardowns failed."""
+
+    @property
+    def exceptions(self) -> list[BaseException]:
+        return cast(list[BaseException], self.args[1])
+
+
+def middleware(func: _T) -> _T:
+    """Mark a ``async def mw(request, handler)`` middleware (aiohttp's new style)."""
+    func.__middleware_version__ = 1  # type: ignore[attr-defined]
+    return func
+
+
+class CleanupContext(list[Any]):
+    """``app.cleanup_ctx``: async generators (or context managers) run around the app's life."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._exits: list[AsyncIterator[None] | AbstractAsyncContextManager[Any]] = []
+        self._frozen = False
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def append(self, item: Any) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot modify frozen list.")
+        super().append(item)
+
+    async def _on_startup(self, app: Application) -> None:
+        for cb in self:
+            ctx = cb(app)
+            if hasattr(ctx, "__aenter__") and not hasattr(ctx, "__anext__"):
+                await ctx.__aenter__()
+                self._exits.append(ctx)
+            else:
+                await ctx.__anext__()
+                self._exits.append(ctx)
+
+    async def _on_cleanup(self, app: Application) -> None:
+        errors: list[BaseException] = []
+        for it in reversed(self._exits):
+            try:
+                if hasattr(it, "__anext__"):
+                    try:
+                        await it.__anext__()
+                    except StopAsyncIteration:
+                        pass
+                    else:
+                        errors.append(RuntimeError(f"{it!r} has more than one 'yield'"))
+                else:
+                    await it.__aexit__(None, None, None)
+            except Exception as exc:  # collected and raised together below
+                errors.append(exc)
+        self._exits.clear()
+        if errors:
+            if len(errors) == 1:
+                raise errors[0]
+            raise CleanupError("Multiple errors on cleanup stage", errors)
+
+
+class Application(MutableMapping[Any, Any]):
+    """A web application: routes, state, middlewares and lifecycle signals."""
+
+    def __init__(
+        self,
+        *,
+        logger: logging.Logger = web_logger,
+        router: UrlDispatcher | None = None,
+        middlewares: Any = (),
+        handler_args: dict[str, Any] | None = None,
+        client_max_size: int = 1024**2,
+        loop: Any = None,
+        debug: Any = ...,
+    ) -> None:
+        if router is not None:
+            warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+        self._router = router if router is not None else UrlDispatcher()
+        self._state: dict[Any, Any] = {}
+        self._frozen = False
+        self._pre_frozen = False
+        self.logger = logger
+        self._middlewares = list(middlewares)
+        self._handler_args = handler_args or {}
+        self._client_max_size = client_max_size
+        self._debug = debug if debug is not ... else False
+        self._on_startup = Signal(self)
+        self._on_shutdown = Signal(self)
+        self._on_cleanup = Signal(self)
+        self._on_response_prepare = Signal(self)
+        self._cleanup_ctx = CleanupContext()
+        self._on_startup.append(self._cleanup_ctx._on_startup)
+        self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
+        self._chain_cache: dict[Any, Handler] = {}
+        self._run_middlewares = False
+        self._has_prepare_hooks = False
+
+    def __init_subclass__(cls: type[Application]) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from web.Application is discouraged",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
+    # -- state -------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    @overload
+    def __getitem__(self, key: AppKey[_T]) -> _T: ...
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+    def __getitem__(self, key: Any) -> Any:
+        return self._state[key]
+
+    def _check_frozen(self) -> None:
+        if self._frozen:
+            warnings.warn(
+                "Changing state of started or joined application is deprecated",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_frozen()
+        if not isinstance(key, AppKey):
+            warnings.warn(
+                "It is recommended to use web.AppKey instances for keys.\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
+                category=NotAppKeyWarning,
+                stacklevel=2,
+            )
+        self._state[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        self._check_frozen()
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._state)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Application 0x{id(self):x}>"
+
+    # -- configuration -------------------------------------------------------
+
+    @property
+    def router(self) -> UrlDispatcher:
+        return self._router
+
+    @property
+    def middlewares(self) -> list[Any]:
+        return self._middlewares
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    @property
+    def pre_frozen(self) -> bool:
+        return self._pre_frozen
+
+    @property
+    def debug(self) -> bool:
+        return bool(self._debug)
+
+    @property
+    def on_startup(self) -> Signal:
+        return self._on_startup
+
+    @property
+    def on_shutdown(self) -> Signal:
+        return self._on_shutdown
+
+    @property
+    def on_cleanup(self) -> Signal:
+        return self._on_cleanup
+
+    @property
+    def on_response_prepare(self) -> Signal:
+        return self._on_response_prepare
+
+    @property
+    def cleanup_ctx(self) -> CleanupContext:
+        return self._cleanup_ctx
+
+    @property
+    def handler_args(self) -> dict[str, Any]:
+        return self._handler_args
+
+    @property
+    def client_max_size(self) -> int:
+        return self._client_max_size
+
+    def add_routes(self, routes: Any) -> list[Any]:
+        """Shortcut for ``app.router.add_routes``."""
+        routes_list: list[AbstractRouteDef] = list(routes)
+        return self._router.add_routes(routes_list)
+
+    def pre_freeze(self) -> None:
+        if self._pre_frozen:
+            return
+        self._pre_frozen = True
+        self._on_startup.freeze()
+        self._on_shutdown.freeze()
+        self._on_cleanup.freeze()
+        self._on_response_prepare.freeze()
+        self._cleanup_ctx.freeze()
+        self._router.freeze()
+        self._run_middlewares = bool(self._middlewares)
+        self._has_prepare_hooks = bool(self._on_response_prepare)
+
+    def freeze(self) -> None:
+        if self._frozen:
+            return
+        self.pre_freeze()
+        self._frozen = True
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run ``on_startup`` (and enter ``cleanup_ctx``)."""
+        await self._on_startup.send(self)
+
+    async def shutdown(self) -> None:
+        """Run ``on_shutdown``."""
+        await self._on_shutdown.send(self)
+
+    async def cleanup(self) -> None:
+        """Run ``on_cleanup`` (and unwind ``cleanup_ctx``)."""
+        if self._on_cleanup.frozen:
+            await self._on_cleanup.send(self)
+        else:
+            await self._cleanup_ctx._on_cleanup(self)
+
+    # -- the request path ------------------------------------------------------
+
+    def _make_request(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> Request:
+        return Request(head, body, sink, self, client_max_size=self._client_max_size)
+
+    def _wrap(self, handler: Handler) -> Handler:
+        """The handler inside this app's middlewares (first in the list is outermost)."""
+        chained = self._chain_cache.get(handler)
+        if chained is None:
+            chained = handler
+            for mw in reversed(self._middlewares):
+                chained = update_wrapper(partial(mw, handler=chained), chained)
+            if len(self._chain_cache) < 1024:
+                self._chain_cache[handler] = chained
+        return chained
+
+    async def _handle(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
+        """Answer one request: the ConnectionHandler the server calls."""
+        request = self._make_request(head, body, sink)
+        if self._has_prepare_hooks:
+            request._has_prepare_hooks = True
+        try:
+            info = self._router.resolve_path(head.method, request._match_path)
+            info.add_app(self)
+            info.freeze()
+            request._match_info = info
+            handler = info.handler
+            if self._run_middlewares:
+                handler = self._wrap(handler)
+            response = await handler(request)
+            if not isinstance(response, StreamResponse):
+                response = _bad_return(request, response)
+            elif isinstance(response, HTTPException):
+                warnings.warn(
+                    "returning HTTPException object is deprecated (#2415) and will be "
+                    "removed, please raise the exception instead",
+                    DeprecationWarning,
+                    stacklevel=1,
+                )
+        except HTTPException as exc:
+            response = exc
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError as exc:
+            if sink.bytes_sent:
+                raise
+            server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
+            response = Response(status=504, text="504: Gateway Timeout")
+        except Exception as exc:
+            if sink.bytes_sent:
+                raise  # the head is out: the server drops the connection
+            server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
+            response = _internal_error(request)
+        try:
+            await response._finish(request)
+        except ConnectionError:
+            pass  # the client went away; nothing left to tell it
+
+
+def _internal_error(request: Request) -> Response:
+    """The 500 a client sees when a handler raised: no traceback, ever."""
+    title = "500 Internal Server Error"
+    msg = "Server got itself in trouble"
+    if "text/html" in request.headers.get("Accept", ""):
+        text = (
+            f"<html><head><title>{title}</title></head><body>\n<h1>{title}</h1>\n{msg}\n"
+            "</body></html>\n"
+        )
+        response = Response(status=500, text=text, content_type="text/html")
+    else:
+        response = Response(status=500, text=f"{title}\n\n{msg}", content_type="text/plain")
+    response.force_close()
+    return response
+
+
+def _bad_return(request: Request, value: Any) -> Response:
+    kind = "None" if value is None else type(value).__name__
+    server_logger.error(
+        "Error handling request from %s",
+        request.remote,
+        exc_info=RuntimeError(
+            "Missing return statement on request handler"
+            if value is None
+            else f"Web-handler should return a response instance, got {kind!r}"
+        ),
+    )
+    return _internal_error(request)
+
+
+__all__ = [
+    "AppKey",
+    "Application",
+    "CleanupError",
+    "HTTPInternalServerError",
+    "inspect",
+    "middleware",
+]

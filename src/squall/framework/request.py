@@ -1,0 +1,479 @@
+"""The request: built from a parsed head, a body source and a response sink.
+
+Nothing is parsed until asked for: headers, query, cookies, URL and content
+type are computed on first access and cached on the instance (``reify``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections import ChainMap
+from collections.abc import Iterator, Mapping, MutableMapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import parse_qsl
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from squall.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from squall.framework.reify import reify
+from squall.framework.streams import StreamReader
+from squall.http import hdrs
+from squall.http.cookies import parse_cookie_header
+from squall.http.dates import parse_http_date
+from squall.http.mediatype import parse_content_type
+from squall.typedefs import BodySource, RequestHead, ResponseSink
+
+if TYPE_CHECKING:
+    from squall.framework.app import Application
+    from squall.framework.response import StreamResponse
+    from squall.framework.routing.matchinfo import UrlMappingMatchInfo
+
+_T = TypeVar("_T")
+_JSON_TYPE = re.compile(r"^(?:application/|[\w.-]+/[\w.+-]+?\+)json$")
+_FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "TRACE", "DELETE"})
+
+
+class RequestKey(Generic[_T]):
+    """A typed key for the request's own mapping (``request[key]``)."""
+
+    __slots__ = ("_name", "_t")
+
+    def __init__(self, name: str, t: type[_T] | None = None) -> None:
+        self._name = name
+        self._t = t
+
+    def __repr__(self) -> str:
+        return f"<RequestKey({self._name!r})>"
+
+
+class JSONBodyError(HTTPBadRequest, json.JSONDecodeError):
+    """A body that is not valid JSON: a 400 if uncaught, a JSONDecodeError if caught.
+
+    NOTE: aiohttp lets ``json.JSONDecodeError`` escape the handler, which makes a
+    client's typo a 500 and logs a traceback. This is still a JSONDecodeError
+    (and a ValueError) for handlers that catch it.
+    """
+
+    def __init__(self, err: json.JSONDecodeError) -> None:
+        HTTPBadRequest.__init__(self, text=f"Invalid JSON body: {err.msg}")
+        self.msg = err.msg
+        self.doc = err.doc
+        self.pos = err.pos
+        self.lineno = err.lineno
+        self.colno = err.colno
+
+
+class BaseRequest(MutableMapping[Any, Any]):
+    """An HTTP request, as aiohttp's ``web.BaseRequest``."""
+
+    _has_prepare_hooks = False
+
+    def __init__(
+        self,
+        head: RequestHead,
+        body: BodySource,
+        sink: ResponseSink,
+        app: Application | None = None,
+        *,
+        client_max_size: int = 1024**2,
+    ) -> None:
+        self._head = head
+        self._body = body
+        self._sink = sink
+        self._app = app
+        self._state: dict[Any, Any] = {}
+        self._client_max_size = client_max_size
+        self._read_bytes: bytes | None = None
+        self._match_info: UrlMappingMatchInfo | None = None
+        self._post: MultiDictProxy[str] | None = None
+
+    # -- the request line ----------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        return self._head.method
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return self._head.version
+
+    @property
+    def raw_path(self) -> str:
+        """The request-target as sent: percent-encoded path and query."""
+        return self._head.target
+
+    @reify
+    def rel_url(self) -> URL:
+        target = self._head.target
+        if target[:1] != "/":
+            if target == "*":
+                return URL.build(path="*", encoded=True)
+            try:
+                url = URL(target)  # absolute-form (RFC 9112 3.2.2)
+            except ValueError:
+                raise HTTPBadRequest(text="Invalid request target") from None
+            return url.relative()
+        path, _, query = target.partition("?")
+        path = path.partition("#")[0]
+        try:
+            return URL.build(path=path, query_string=query, encoded=True)
+        except ValueError:
+            raise HTTPBadRequest(text="Invalid request target") from None
+
+    @reify
+    def _match_path(self) -> str:
+        """The path routes match against: decoded, except for %2F and %25."""
+        target = self._head.target
+        if target[:1] == "/":
+            path = target.partition("?")[0].partition("#")[0]
+            if "%" not in path:
+                return path  # PERF: the common case builds no URL at all
+        return self.rel_url.path_safe
+
+    @reify
+    def path(self) -> str:
+        """The decoded path, without the query."""
+        return self.rel_url.path
+
+    @reify
+    def path_qs(self) -> str:
+        return self.rel_url.path_qs
+
+    @reify
+    def query_string(self) -> str:
+        return self.rel_url.query_string
+
+    @reify
+    def query(self) -> MultiDictProxy[str]:
+        """The query's parameters; repeated keys are kept."""
+        return self.rel_url.query
+
+    # -- headers -------------------------------------------------------------
+
+    @reify
+    def headers(self) -> CIMultiDictProxy[str]:
+        return CIMultiDictProxy(
+            CIMultiDict(
+                (n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                for n, v in self._head.raw_headers
+            )
+        )
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return tuple(self._head.raw_headers)
+
+    @reify
+    def host(self) -> str:
+        """The Host header, or the local socket address when there is none."""
+        host = self._head.host
+        if host is not None:
+            return host
+        sockname = self._sink.get_extra_info("sockname")
+        if isinstance(sockname, tuple) and len(sockname) >= 2:
+            addr = str(sockname[0])
+            return f"[{addr}]:{sockname[1]}" if ":" in addr else f"{addr}:{sockname[1]}"
+        return "localhost"
+
+    @reify
+    def scheme(self) -> str:
+        """'https' when the connection is TLS, else 'http' (proxy headers are not trusted)."""
+        return "https" if self._sink.get_extra_info("sslcontext") else "http"
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @reify
+    def remote(self) -> str | None:
+        """The peer's address (IP, or "" for a Unix socket)."""
+        peer = self._sink.get_extra_info("peername")
+        if isinstance(peer, list | tuple):
+            return str(peer[0])
+        return str(peer) if peer is not None else None
+
+    @reify
+    def url(self) -> URL:
+        try:
+            base = URL.build(scheme=self.scheme, authority=self.host)
+        except ValueError:
+            raise HTTPBadRequest(text="Invalid Host header") from None
+        return base.join(self.rel_url)
+
+    @reify
+    def cookies(self) -> Mapping[str, str]:
+        return MappingProxyType(parse_cookie_header(self.headers.get(hdrs.COOKIE, "")))
+
+    @reify
+    def _content_type(self) -> tuple[str, dict[str, str]]:
+        return parse_content_type(self.headers.get(hdrs.CONTENT_TYPE, ""))
+
+    @property
+    def content_type(self) -> str:
+        return self._content_type[0]
+
+    @property
+    def charset(self) -> str | None:
+        return self._content_type[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        return self._head.content_length
+
+    @property
+    def keep_alive(self) -> bool:
+        """True when the connection can serve another request after this one."""
+        return self._head.keep_alive and not self._sink.closing and self._body.is_complete()
+
+    @property
+    def if_modified_since(self) -> datetime | None:
+        return parse_http_date(self.headers.get(hdrs.IF_MODIFIED_SINCE))
+
+    @property
+    def if_unmodified_since(self) -> datetime | None:
+        return parse_http_date(self.headers.get(hdrs.IF_UNMODIFIED_SINCE))
+
+    @property
+    def if_range(self) -> datetime | None:
+        return parse_http_date(self.headers.get(hdrs.IF_RANGE))
+
+    # -- connection ----------------------------------------------------------
+
+    @property
+    def transport(self) -> Any:
+        return self._sink.transport
+
+    @property
+    def protocol(self) -> ResponseSink:
+        """The connection (it has a ``transport`` attribute, as aiohttp's does)."""
+        return self._sink
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._sink.get_extra_info(name, default)
+
+    # -- routing and app -----------------------------------------------------
+
+    @property
+    def match_info(self) -> UrlMappingMatchInfo:
+        assert self._match_info is not None
+        return self._match_info
+
+    @property
+    def app(self) -> Application:
+        """The application that owns the matched route (the innermost sub-app)."""
+        info = self._match_info
+        if info is not None and info.apps:
+            return info.current_app
+        assert self._app is not None
+        return self._app
+
+    @property
+    def config_dict(self) -> Mapping[Any, Any]:
+        """The apps' mappings chained, innermost first."""
+        info = self._match_info
+        apps = info.apps if info is not None and info.apps else [self.app]
+        return MappingProxyType(ChainMap(*reversed(apps)))
+
+    # -- body ----------------------------------------------------------------
+
+    @property
+    def client_max_size(self) -> int:
+        return self._client_max_size
+
+    @property
+    def body_exists(self) -> bool:
+        """True when the request carries a body (Content-Length > 0 or chunked)."""
+        head = self._head
+        return head.chunked or bool(head.content_length)
+
+    @property
+    def has_body(self) -> bool:
+        warnings.warn("Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=2)
+        return self.can_read_body
+
+    @property
+    def can_read_body(self) -> bool:
+        """True while there is body left to read."""
+        return not self._body.at_eof()
+
+    @reify
+    def content(self) -> StreamReader:
+        """The body as a stream (no size limit: read it your way)."""
+        return StreamReader(self._body)
+
+    async def read(self) -> bytes:
+        """Read the whole body, enforcing ``client_max_size`` as it arrives."""
+        if self._read_bytes is None:
+            max_size = self._client_max_size
+            declared = self._head.content_length
+            if max_size and declared is not None and declared > max_size:
+                raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=declared)
+            parts = []
+            size = 0
+            while chunk := await self._body.readany():
+                size += len(chunk)
+                if max_size and size > max_size:
+                    raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=size)
+                parts.append(chunk)
+            self._read_bytes = b"".join(parts)
+        return self._read_bytes
+
+    async def text(self) -> str:
+        """The body decoded with the request's charset (utf-8 by default)."""
+        body = await self.read()
+        try:
+            return body.decode(self.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise HTTPBadRequest(text="Request body is not valid text") from None
+
+    async def json(
+        self, *, loads: Any = json.loads, content_type: str | None = "application/json"
+    ) -> Any:
+        """The body parsed as JSON; a 400 for another media type or invalid JSON."""
+        body = await self.text()
+        if content_type and not _expected_type(self.content_type, content_type):
+            raise HTTPBadRequest(
+                text=f"Attempt to decode JSON with unexpected mimetype: {self.content_type}"
+            )
+        try:
+            return loads(body)
+        except json.JSONDecodeError as err:
+            raise JSONBodyError(err) from None
+
+    async def post(self) -> MultiDictProxy[str]:
+        """The url-encoded form in the body (an empty mapping for other bodies)."""
+        if self._post is not None:
+            return self._post
+        if self.method not in _FORM_METHODS or self.content_type not in (
+            "",
+            "application/x-www-form-urlencoded",
+            "application/octet-stream",
+        ):
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        if self._head.chunked is False and not self._head.content_length:
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        data = await self.read()
+        charset = self.charset or "utf-8"
+        try:
+            pairs = parse_qsl(data.decode(charset), keep_blank_values=True, encoding=charset)
+        except (UnicodeDecodeError, LookupError):
+            raise HTTPBadRequest(text="Form body is not valid text") from None
+        self._post = MultiDictProxy(MultiDict(pairs))
+        return self._post
+
+    async def release(self) -> None:
+        """Read and drop the rest of the body."""
+        while await self._body.readany():
+            pass
+
+    # -- responses -----------------------------------------------------------
+
+    async def _prepare_hook(self, response: StreamResponse) -> None:
+        info = self._match_info
+        if info is None:
+            return
+        for app in info.apps:
+            await app.on_response_prepare.send(self, response)
+
+    def clone(
+        self,
+        *,
+        method: str | None = None,
+        rel_url: str | URL | None = None,
+        headers: Mapping[str, str] | None = None,
+        scheme: str | None = None,
+        host: str | None = None,
+        remote: str | None = None,
+        client_max_size: int | None = None,
+    ) -> BaseRequest:
+        """A copy with some attributes replaced (proxies use it: ``aiohttp-remotes``)."""
+        head = _ClonedHead(self._head)
+        if method is not None:
+            head.method = method
+        if rel_url is not None:
+            head.target = str(URL(rel_url))
+        if headers is not None:
+            head.raw_headers = [
+                (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+                for k, v in CIMultiDict(headers).items()
+            ]
+        new = self.__class__(
+            head,
+            self._body,
+            self._sink,
+            self._app,
+            client_max_size=self._client_max_size if client_max_size is None else client_max_size,
+        )
+        new._match_info = self._match_info
+        new._state = self._state
+        if scheme is not None:
+            new.__dict__["scheme"] = scheme
+        if host is not None:
+            new.__dict__["host"] = host
+        elif headers is not None and hdrs.HOST in CIMultiDict(headers):
+            new.__dict__["host"] = CIMultiDict(headers)[hdrs.HOST]
+        if remote is not None:
+            new.__dict__["remote"] = remote
+        return new
+
+    # -- the mapping -------------------------------------------------------
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._state)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} {self.method} {self.raw_path} >"
+
+
+class _ClonedHead:
+    """A mutable copy of a request head, for ``clone()``."""
+
+    def __init__(self, head: RequestHead) -> None:
+        self.method = head.method
+        self.target = head.target
+        self.version = head.version
+        self.raw_headers: Any = head.raw_headers
+        self.keep_alive = head.keep_alive
+        self.upgrade = head.upgrade
+        self.chunked = head.chunked
+        self.content_length = head.content_length
+        self.host = head.host
+        self.expect_continue = head.expect_continue
+
+
+class Request(BaseRequest):
+    """The request handlers receive (aiohttp's ``web.Request``)."""
+
+
+def _expected_type(actual: str, expected: str) -> bool:
+    if expected == "application/json":
+        return _JSON_TYPE.match(actual) is not None
+    return expected in actual

@@ -1,0 +1,650 @@
+"""StreamResponse, Response and json_response.
+
+A response never touches a transport: it renders its head as a list of
+(name, value) pairs and hands head and body to the request's ResponseSink.
+``Response`` goes out in one ``send_response`` call; ``StreamResponse`` sends its
+head at ``prepare()`` and its body piece by piece.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from datetime import datetime
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from multidict import CIMultiDict, istr
+
+from squall import __version__
+from squall.http import hdrs
+from squall.http.cookies import set_morsel
+from squall.http.dates import format_http_date, http_date_now, parse_http_date
+from squall.http.mediatype import parse_content_type
+from squall.http.status import body_forbidden, reason_for
+from squall.typedefs import ResponseSink
+
+if TYPE_CHECKING:
+    from squall.framework.request import BaseRequest
+
+SERVER_SOFTWARE = f"Python/{sys.version_info[0]}.{sys.version_info[1]} squall/{__version__}"
+
+_T = TypeVar("_T")
+_CONTENT_TYPE = hdrs.CONTENT_TYPE
+_CONTENT_LENGTH = hdrs.CONTENT_LENGTH
+_SET_COOKIE = hdrs.SET_COOKIE
+
+
+class ResponseKey(Generic[_T]):
+    """A typed key for the response's own mapping (``resp[key]``)."""
+
+    __slots__ = ("_name", "_t")
+
+    def __init__(self, name: str, t: type[_T] | None = None) -> None:
+        self._name = name
+        self._t = t
+
+    def __repr__(self) -> str:
+        return f"<ResponseKey({self._name!r})>"
+
+
+class StreamResponse(MutableMapping[Any, Any]):
+    """A response whose body is written piece by piece after ``prepare()``."""
+
+    _length_check = True
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._headers: CIMultiDict[str] = (
+            headers if type(headers) is CIMultiDict else CIMultiDict(headers or ())
+        )
+        self._cookies: SimpleCookie | None = None
+        self._state: dict[Any, Any] | None = None
+        self._req: BaseRequest | None = None
+        self._sink: ResponseSink | None = None
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._eof_sent = False
+        self._body_length = 0
+        self.set_status(status, reason)
+
+    # -- status ------------------------------------------------------------
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Set the status code and (optionally) the reason phrase."""
+        if self._sink is not None:
+            raise RuntimeError(
+                "Cannot change the response status code after the headers have been sent"
+            )
+        self._status = int(status)
+        if reason is None:
+            reason = reason_for(self._status)
+        elif "\n" in reason or "\r" in reason:
+            raise ValueError("Reason cannot contain \\n")
+        self._reason = reason
+
+    # -- headers -----------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def prepared(self) -> bool:
+        return self._sink is not None or self._eof_sent
+
+    @property
+    def keep_alive(self) -> bool | None:
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response."""
+        self._keep_alive = False
+
+    @property
+    def chunked(self) -> bool:
+        return self._chunked
+
+    def enable_chunked_encoding(self) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1 only)."""
+        if _CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._chunked = True
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enable")
+            self._headers[_CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(_CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        return parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        params = parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[1]
+        self._set_content_type(str(value), params)
+
+    @property
+    def charset(self) -> str | None:
+        return parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype, params = parse_content_type(self._headers.get(_CONTENT_TYPE, ""))
+        if ctype == "application/octet-stream":
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "setup content_type first"
+            )
+        if value is None:
+            params.pop("charset", None)
+        else:
+            params["charset"] = str(value).lower()
+        self._set_content_type(ctype, params)
+
+    def _set_content_type(self, ctype: str, params: dict[str, str]) -> None:
+        if params:
+            ctype += "; " + "; ".join(f"{k}={v}" for k, v in params.items())
+        self._headers[_CONTENT_TYPE] = ctype
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
+
+    @last_modified.setter
+    def last_modified(self, value: int | float | datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.LAST_MODIFIED, None)
+        elif isinstance(value, int | float):
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
+        elif isinstance(value, datetime):
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value.timestamp())
+        else:
+            self._headers[hdrs.LAST_MODIFIED] = value
+
+    @property
+    def etag(self) -> str | None:
+        value = self._headers.get(hdrs.ETAG)
+        if value is None:
+            return None
+        if value.startswith("W/"):
+            value = value[2:]
+        return value.strip('"')
+
+    @etag.setter
+    def etag(self, value: str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.ETAG, None)
+        elif value == "*":
+            self._headers[hdrs.ETAG] = value
+        else:
+            if '"' in value:
+                raise ValueError("ETag value must not contain a double quote")
+            self._headers[hdrs.ETAG] = f'"{value}"'
+
+    # -- cookies -----------------------------------------------------------
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+        partitioned: bool | None = None,
+    ) -> None:
+        """Set a cookie on the client (a ``Set-Cookie`` header)."""
+        set_morsel(
+            self.cookies,
+            name,
+            value,
+            expires=expires,
+            domain=domain,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            version=version,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Ask the client to delete a cookie (an expired, empty ``Set-Cookie``)."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    # -- the mapping -------------------------------------------------------
+
+    def _dict(self) -> dict[Any, Any]:
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._dict()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._dict()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._dict()[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._dict())
+
+    def __hash__(self) -> int:
+        return hash(id(self))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    # -- sending -----------------------------------------------------------
+
+    def _head_items(self, request: BaseRequest, body_len: int | None) -> list[tuple[str, str]]:
+        """The header lines to send, with the defaults filled in.
+
+        ``body_len`` is the length of a body known in full, or None for a streamed
+        body (chunked on HTTP/1.1, delimited by close on HTTP/1.0).
+        """
+        headers = self._headers
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add(_SET_COOKIE, _morsel_header(morsel))
+            self._cookies = None
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = self._keep_alive = request.keep_alive
+        version = request.version
+        items = list(headers.items())
+        if body_forbidden(request.method, self._status):
+            if self._status in (204, 304) or self._status < 200:
+                items = [
+                    kv for kv in items if kv[0] not in (_CONTENT_LENGTH, hdrs.TRANSFER_ENCODING)
+                ]
+            elif body_len is not None and _CONTENT_LENGTH not in headers:
+                items.append(("Content-Length", str(body_len)))
+        else:
+            if body_len is not None and not self._chunked:
+                if _CONTENT_LENGTH not in headers:
+                    items.append(("Content-Length", str(body_len)))
+            elif _CONTENT_LENGTH not in headers:
+                if version >= (1, 1):
+                    self._chunked = True
+                    items.append(("Transfer-Encoding", "chunked"))
+                else:
+                    keep_alive = self._keep_alive = False
+            if _CONTENT_TYPE not in headers:
+                items.append(("Content-Type", "application/octet-stream"))
+        if hdrs.DATE not in headers:
+            items.append(("Date", http_date_now()))
+        if hdrs.SERVER not in headers:
+            items.append(("Server", SERVER_SOFTWARE))
+        if hdrs.CONNECTION not in headers:
+            if keep_alive:
+                if version == (1, 0):
+                    items.append(("Connection", "keep-alive"))
+            elif version == (1, 1):
+                items.append(("Connection", "close"))
+        return items
+
+    async def prepare(self, request: BaseRequest) -> StreamResponse | None:
+        """Send the status line and headers; the body follows with ``write()``."""
+        if self._eof_sent:
+            return None
+        if self._sink is not None:
+            return self
+        await request._prepare_hook(self)
+        self._req = request
+        items = self._head_items(request, None)
+        sink = request._sink
+        sink.start_response(
+            request.version,
+            self._status,
+            self._reason,
+            items,
+            self._chunked,
+            bool(self._keep_alive),
+        )
+        self._sink = sink
+        if body_forbidden(request.method, self._status):
+            self._length_check = False
+        return self
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send part of the body; waits while the client is slow to read."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        sink = self._sink
+        if sink is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        if data and not (self._req is not None and self._req.method == "HEAD"):
+            self._body_length += len(data)
+            sink.send_body(bytes(data))
+            await sink.drain()
+
+    async def drain(self) -> None:
+        """Wait until the client has taken the buffered output (deprecated in aiohttp)."""
+        if self._sink is not None:
+            await self._sink.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the body (and the response)."""
+        if self._eof_sent:
+            return
+        if self._sink is None:
+            raise RuntimeError("Response has not been started")
+        if data:
+            await self.write(data)
+        self._sink.end_response()
+        self._eof_sent = True
+
+    async def _finish(self, request: BaseRequest) -> None:
+        """Complete the response after the handler returned it."""
+        if self._sink is None:
+            await self.prepare(request)
+        await self.write_eof()
+
+    def __repr__(self) -> str:
+        if self._eof_sent:
+            info = "eof"
+        elif self._req is not None:
+            info = f"{self._req.method} {self._req.path} "
+        else:
+            info = "not prepared"
+        return f"<{self.__class__.__name__} {self.reason} {info}>"
+
+
+def _morsel_header(morsel: Morsel[str]) -> str:
+    return morsel.OutputString()
+
+
+class Response(StreamResponse):
+    """A response whose whole body is known up front; sent in one write."""
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        if headers is None:
+            real_headers: CIMultiDict[str] = CIMultiDict()
+        elif type(headers) is CIMultiDict:
+            real_headers = headers
+        else:
+            real_headers = CIMultiDict(headers)
+        if content_type is not None and ";" in content_type:
+            raise ValueError("charset must not be in content_type argument")
+        if text is not None:
+            if _CONTENT_TYPE in real_headers:
+                if content_type or charset:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params "
+                        "is forbidden"
+                    )
+            else:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                # PERF: the common case fills the header and encodes directly.
+                charset = charset or "utf-8"
+                real_headers[_CONTENT_TYPE] = (
+                    (content_type or "text/plain") + "; charset=" + charset
+                )
+                body = text.encode(charset)
+                text = None
+        elif _CONTENT_TYPE in real_headers:
+            if content_type is not None or charset is not None:
+                raise ValueError(
+                    "passing both Content-Type header and content_type or charset params "
+                    "is forbidden"
+                )
+        elif content_type is not None:
+            if charset is not None:
+                content_type += "; charset=" + charset
+            real_headers[_CONTENT_TYPE] = content_type
+        super().__init__(status=status, reason=reason, headers=real_headers)
+        self._body: bytes = b""
+        if text is not None:
+            self.text = text
+        else:
+            self.body = body
+
+    @property
+    def body(self) -> bytes:
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        if body is None:
+            self._body = b""
+        elif isinstance(body, bytes):
+            self._body = body
+        elif isinstance(body, bytearray | memoryview):
+            self._body = bytes(body)
+        elif isinstance(body, str):
+            # aiohttp wraps a str body in a payload encoded as utf-8
+            self._body = body.encode(self.charset or "utf-8")
+            if _CONTENT_TYPE not in self._headers:
+                self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        else:
+            raise ValueError(f"Unsupported body type {type(body)!r}")
+
+    @property
+    def text(self) -> str | None:
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if self.content_type == "application/octet-stream":
+            self.content_type = "text/plain"
+        if self.charset is None:
+            self.charset = "utf-8"
+        self._body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        if self._chunked:
+            return None
+        if _CONTENT_LENGTH in self._headers:
+            return int(self._headers[_CONTENT_LENGTH])
+        return len(self._body)
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length is set automatically")
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        if self._sink is None:
+            raise RuntimeError("Response has not been started")
+        await super().write_eof(data)
+
+    async def _finish(self, request: BaseRequest) -> None:
+        if self._sink is not None:  # prepared by the handler, body streamed by hand
+            if not self._eof_sent:
+                if self._body and not self._body_length:
+                    await self.write(self._body)
+                await super().write_eof()
+            return
+        if self._eof_sent:
+            return
+        if request._has_prepare_hooks:
+            await request._prepare_hook(self)
+        body = self._body
+        self._req = request
+        items = self._head_items(request, len(body))
+        if body_forbidden(request.method, self._status):
+            body = b""
+        request._sink.send_response(
+            request.version, self._status, self._reason, items, body, bool(self._keep_alive)
+        )
+        self._body_length = len(body)
+        self._eof_sent = True
+
+    async def prepare(self, request: BaseRequest) -> StreamResponse | None:
+        if (
+            self._sink is None
+            and not self._eof_sent
+            and not self._chunked
+            and _CONTENT_LENGTH not in self._headers
+            and not body_forbidden(request.method, self._status)
+        ):
+            self._headers[_CONTENT_LENGTH] = str(len(self._body))
+        return await super().prepare(request)
+
+
+JSONEncoder = Callable[[Any], str]
+_sentinel: Any = object()
+
+
+@overload
+def json_response(data: Any = ..., *, dumps: JSONEncoder = ...) -> Response: ...
+@overload
+def json_response(
+    data: Any = ...,
+    *,
+    text: str | None = ...,
+    body: bytes | None = ...,
+    status: int = ...,
+    reason: str | None = ...,
+    headers: Mapping[str, str] | None = ...,
+    content_type: str = ...,
+    dumps: JSONEncoder = ...,
+) -> Response: ...
+def json_response(
+    data: Any = _sentinel,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    content_type: str = "application/json",
+    dumps: JSONEncoder = json.dumps,
+) -> Response:
+    """Return a Response holding ``data`` serialised as JSON."""
+    if data is not _sentinel:
+        if text or body:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = _sentinel,
+    *,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], bytes] = lambda obj: json.dumps(obj).encode(),
+) -> Response:
+    """Like :func:`json_response` for encoders that return bytes (orjson)."""
+    if data is not _sentinel:
+        if body:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
+    )
+
+
+__all__ = [
+    "Response",
+    "ResponseKey",
+    "StreamResponse",
+    "json_bytes_response",
+    "json_response",
+    "istr",
+]

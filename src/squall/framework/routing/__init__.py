@@ -1,0 +1,1 @@
+"""URL routing: resources, routes, the dispatcher and route definitions."""

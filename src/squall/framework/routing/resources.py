@@ -1,0 +1,375 @@
+"""Resources (a path pattern) and routes (a method and a handler on a resource).
+
+Each resource answers one question, purely: does this path match, and which
+of my routes takes this method? ``resolve`` returns the match values and the
+route, or None with the methods the resource would have accepted, from which
+the dispatcher decides between 404 and 405.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import inspect
+import keyword
+import re
+import warnings
+from collections.abc import Callable, Iterator, Sized
+from typing import TYPE_CHECKING, Any
+
+from yarl import URL
+
+from squall.http import hdrs
+
+if TYPE_CHECKING:
+    from squall.framework.aliases import Handler
+    from squall.framework.exceptions import HTTPException
+
+# A {variable} or {variable:regex}; the regex may hold one level of {m,n}.
+ROUTE_RE = re.compile(r"(\{[_a-zA-Z][^{}]*(?:\{[^{}]*\}[^{}]*)*\})")
+_DYN = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*)\}")
+_DYN_WITH_RE = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*):(?P<re>.+)\}")
+_GOOD = r"[^{}/]+"
+_NAME_SPLIT = re.compile(r"[.:-]")
+
+_Resolved = tuple["dict[str, str] | None", "AbstractRoute | None", set[str]]
+
+
+def quote_path(value: str) -> str:
+    """Percent-encode a path value for a URL (``/`` and ``%`` included)."""
+    return URL.build(path=value, encoded=False).raw_path.replace("/", "%2F")
+
+
+def unquote_path_safe(value: str) -> str:
+    """Decode what ``path_safe`` left encoded in a matched value."""
+    if "%" not in value:
+        return value
+    return value.replace("%2F", "/").replace("%25", "%")
+
+
+def validate_name(name: str) -> None:
+    for part in _NAME_SPLIT.split(name):
+        if not part.isidentifier():
+            raise ValueError(
+                f"Incorrect route name {name!r}, the name should be a sequence of python "
+                "identifiers separated by dash, dot or column"
+            )
+        if keyword.iskeyword(part):
+            raise ValueError(
+                f"Incorrect route name {name!r}, python keywords cannot be used for route name"
+            )
+
+
+class AbstractResource(Sized, abc.ABC):
+    """Something the dispatcher can route a path to."""
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self._name = name
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    @property
+    @abc.abstractmethod
+    def canonical(self) -> str:
+        """The path with variables as ``{name}``: the key routing indexes it by."""
+
+    @abc.abstractmethod
+    def url_for(self, **kwargs: str) -> URL:
+        """Build a URL for this resource."""
+
+    @abc.abstractmethod
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        """Return (match values, route, allowed methods); values None if no match."""
+
+    @abc.abstractmethod
+    def get_info(self) -> dict[str, Any]:
+        """Describe the resource (path, formatter, pattern…)."""
+
+    @abc.abstractmethod
+    def add_prefix(self, prefix: str) -> None:
+        """Prepend ``prefix`` to the path (used for sub-applications)."""
+
+    @abc.abstractmethod
+    def raw_match(self, path: str) -> bool:
+        """True when ``path`` is the path this resource was declared with."""
+
+    def freeze(self) -> None:
+        pass
+
+
+class Resource(AbstractResource):
+    """A resource with routes, one per method (``*`` catches any method)."""
+
+    def __init__(self, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._routes: dict[str, ResourceRoute] = {}
+        self._any_route: ResourceRoute | None = None
+        self._allowed: set[str] = set()
+
+    def add_route(
+        self,
+        method: str,
+        handler: Any,
+        *,
+        expect_handler: Any = None,
+    ) -> ResourceRoute:
+        method = method.upper()
+        if method in self._routes or (method == hdrs.METH_ANY and self._any_route is not None):
+            raise RuntimeError(
+                f"Added route will never be executed, method {method} is already registered"
+            )
+        route = ResourceRoute(method, handler, self, expect_handler=expect_handler)
+        self.register_route(route)
+        return route
+
+    def register_route(self, route: ResourceRoute) -> None:
+        if route.method == hdrs.METH_ANY:
+            self._any_route = route
+        else:
+            self._routes[route.method] = route
+        self._allowed.add(route.method)
+
+    def _route_for(self, method: str) -> ResourceRoute | None:
+        route = self._routes.get(method)
+        if route is None:
+            route = self._any_route
+        return route
+
+    def __len__(self) -> int:
+        return len(self._routes) + (self._any_route is not None)
+
+    def __iter__(self) -> Iterator[ResourceRoute]:
+        yield from self._routes.values()
+        if self._any_route is not None:
+            yield self._any_route
+
+
+class PlainResource(Resource):
+    """A fixed path, matched by string comparison."""
+
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        if path and not path.startswith("/"):
+            raise ValueError("path should start with /")
+        self._path = path or "/"
+
+    @property
+    def canonical(self) -> str:
+        return self._path
+
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        if path != self._path:
+            return None, None, set()
+        route = self._route_for(method)
+        if route is None:
+            return None, None, self._allowed
+        return {}, route, self._allowed
+
+    def add_prefix(self, prefix: str) -> None:
+        self._path = prefix + self._path if self._path != "/" else prefix
+
+    def raw_match(self, path: str) -> bool:
+        return self._path == path
+
+    def get_info(self) -> dict[str, Any]:
+        return {"path": self._path}
+
+    def url_for(self, **kwargs: str) -> URL:
+        return URL.build(path=self._path, encoded=False)
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}' " if self.name is not None else ""
+        return f"<PlainResource {name} {self._path}>"
+
+
+class DynamicResource(Resource):
+    """A path with ``{name}`` or ``{name:regex}`` parts, matched by one regex."""
+
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        if not path.startswith("/"):
+            raise ValueError("path should start with /")
+        self._orig_path = path
+        pattern = ""
+        formatter = ""
+        for part in ROUTE_RE.split(path):
+            match = _DYN.fullmatch(part)
+            if match:
+                pattern += f"(?P<{match.group('var')}>{_GOOD})"
+                formatter += "{" + match.group("var") + "}"
+                continue
+            match = _DYN_WITH_RE.fullmatch(part)
+            if match:
+                pattern += f"(?P<{match.group('var')}>{match.group('re')})"
+                formatter += "{" + match.group("var") + "}"
+                continue
+            if "{" in part or "}" in part:
+                raise ValueError(f"Invalid path '{path}'['{part}']")
+            formatter += part
+            pattern += re.escape(part)
+        try:
+            self._pattern = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"Bad pattern '{pattern}': {exc}") from None
+        self._formatter = formatter
+
+    @property
+    def canonical(self) -> str:
+        return self._formatter
+
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        match = self._pattern.fullmatch(path)
+        if match is None:
+            return None, None, set()
+        route = self._route_for(method)
+        if route is None:
+            return None, None, self._allowed
+        return (
+            {key: unquote_path_safe(value) for key, value in match.groupdict().items()},
+            route,
+            self._allowed,
+        )
+
+    def add_prefix(self, prefix: str) -> None:
+        self._pattern = re.compile(re.escape(prefix) + self._pattern.pattern)
+        self._formatter = prefix + self._formatter
+
+    def raw_match(self, path: str) -> bool:
+        return self._orig_path == path
+
+    def get_info(self) -> dict[str, Any]:
+        return {"formatter": self._formatter, "pattern": self._pattern}
+
+    def url_for(self, **parts: str) -> URL:
+        url = self._formatter.format_map({k: quote_path(str(v)) for k, v in parts.items()})
+        return URL.build(path=url, encoded=True)
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}' " if self.name is not None else ""
+        return f"<DynamicResource {name} {self._formatter}>"
+
+
+class AbstractRoute(abc.ABC):
+    """A handler for one method on one resource."""
+
+    def __init__(
+        self,
+        method: str,
+        handler: Any,
+        *,
+        expect_handler: Any = None,
+        resource: AbstractResource | None = None,
+    ) -> None:
+        self._method = method
+        self._handler: Handler = _check_handler(handler)
+        self._resource = resource
+        self._expect_handler = expect_handler
+
+    @property
+    def method(self) -> str:
+        return self._method
+
+    @property
+    def handler(self) -> Handler:
+        return self._handler
+
+    @property
+    def resource(self) -> AbstractResource | None:
+        return self._resource
+
+    @property
+    def name(self) -> str | None:
+        return self._resource.name if self._resource is not None else None
+
+    @abc.abstractmethod
+    def get_info(self) -> dict[str, Any]:
+        """Describe the route's resource."""
+
+    @abc.abstractmethod
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        """Build a URL for the route's resource."""
+
+    async def handle_expect_header(self, request: Any) -> Any:
+        if self._expect_handler is not None:
+            return await self._expect_handler(request)
+        return None
+
+
+class ResourceRoute(AbstractRoute):
+    """A route registered on a Resource."""
+
+    def __init__(
+        self, method: str, handler: Any, resource: Resource, *, expect_handler: Any = None
+    ) -> None:
+        super().__init__(method, handler, expect_handler=expect_handler, resource=resource)
+
+    def get_info(self) -> dict[str, Any]:
+        assert self._resource is not None
+        return self._resource.get_info()
+
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        assert self._resource is not None
+        return self._resource.url_for(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<ResourceRoute [{self.method}] {self._resource} -> {self.handler!r}>"
+
+
+class SystemRoute(AbstractRoute):
+    """The route of a failed match: its handler raises the 404 or 405."""
+
+    def __init__(self, http_exception: HTTPException) -> None:
+        self._http_exception = http_exception
+        super().__init__(hdrs.METH_ANY, self._raise)
+
+    async def _raise(self, request: Any) -> Any:
+        raise self._http_exception
+
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        raise RuntimeError(".url_for() is not allowed for SystemRoute")
+
+    def get_info(self) -> dict[str, Any]:
+        return {"http_exception": self._http_exception}
+
+    @property
+    def status(self) -> int:
+        return self._http_exception.status
+
+    @property
+    def reason(self) -> str:
+        return self._http_exception.reason
+
+    def __repr__(self) -> str:
+        return f"<SystemRoute {self.status}: {self.reason}>"
+
+
+def _check_handler(handler: Any) -> Any:
+    """Accept coroutine functions and View classes; wrap a plain function, with a warning."""
+    from squall.framework.view import AbstractView
+
+    if inspect.isclass(handler) and issubclass(handler, AbstractView):
+        return handler
+    if asyncio.iscoroutinefunction(handler) or not callable(handler):
+        if not callable(handler):
+            raise TypeError(f"Only async functions are allowed as web-handlers, got {handler!r}")
+        return handler
+    # functools.partial of a coroutine function, or a callable object with async __call__
+    call = getattr(handler, "__call__", None)  # noqa: B004
+    if asyncio.iscoroutinefunction(call) or asyncio.iscoroutinefunction(
+        getattr(handler, "func", None)
+    ):
+        return handler
+    warnings.warn("Bare functions are deprecated, use async ones", DeprecationWarning, stacklevel=4)
+    return _wrap_sync(handler)
+
+
+def _wrap_sync(func: Callable[..., Any]) -> Callable[..., Any]:
+    async def handler(request: Any) -> Any:
+        result = func(request)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return handler

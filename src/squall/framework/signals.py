@@ -1,0 +1,64 @@
+"""Signals: lists of async callbacks, frozen when the application starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Signal(list[Any]):
+    """``app.on_startup`` and friends: ``await signal.send(*args)`` calls each in turn."""
+
+    def __init__(self, owner: object) -> None:
+        super().__init__()
+        self._owner = owner
+        self._frozen = False
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def _check(self) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot modify frozen list.")
+
+    def append(self, item: Any) -> None:
+        self._check()
+        super().append(item)
+
+    def extend(self, items: Any) -> None:
+        self._check()
+        super().extend(items)
+
+    def insert(self, index: Any, item: Any) -> None:
+        self._check()
+        super().insert(index, item)
+
+    def remove(self, item: Any) -> None:
+        self._check()
+        super().remove(item)
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        self._check()
+        super().__setitem__(index, item)
+
+    def __delitem__(self, index: Any) -> None:
+        self._check()
+        super().__delitem__(index)
+
+    async def send(self, *args: Any, **kwargs: Any) -> None:
+        if not self._frozen:
+            raise RuntimeError("Cannot send non-frozen signal.")
+        for receiver in self:
+            await receiver(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Signal owner={self._owner!r}, frozen={self._frozen}, {list(self)!r}>"
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other

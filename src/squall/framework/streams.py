@@ -1,0 +1,104 @@
+"""``request.content``: aiohttp's StreamReader reading API over a body source."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from squall.typedefs import BodySource
+
+
+class EofStream(Exception):
+    """Raised by ``readany``-style helpers at the end of the stream (aiohttp name)."""
+
+
+class StreamReader:
+    """Reads the request body as it arrives; nothing is buffered ahead of need."""
+
+    def __init__(self, source: BodySource) -> None:
+        self._source = source
+        self._pending = b""
+
+    def at_eof(self) -> bool:
+        return not self._pending and self._source.at_eof()
+
+    def is_eof(self) -> bool:
+        return self.at_eof()
+
+    def unread_data(self, data: bytes) -> None:
+        self._pending = data + self._pending
+
+    async def _next(self) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending, b""
+            return data
+        return await self._source.readany()
+
+    async def readany(self) -> bytes:
+        """Return the next available bytes; b"" at the end."""
+        return await self._next()
+
+    async def read(self, n: int = -1) -> bytes:
+        """Return up to ``n`` bytes, or everything left when ``n`` is -1."""
+        if n < 0:
+            parts = [self._pending] if self._pending else []
+            self._pending = b""
+            while chunk := await self._source.readany():
+                parts.append(chunk)
+            return b"".join(parts)
+        if n == 0:
+            return b""
+        data = await self._next()
+        if len(data) > n:
+            self._pending = data[n:]
+            data = data[:n]
+        return data
+
+    async def readexactly(self, n: int) -> bytes:
+        """Return exactly ``n`` bytes or raise ``asyncio.IncompleteReadError``."""
+        parts: list[bytes] = []
+        left = n
+        while left:
+            data = await self.read(left)
+            if not data:
+                raise asyncio.IncompleteReadError(b"".join(parts), n)
+            parts.append(data)
+            left -= len(data)
+        return b"".join(parts)
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        """Return bytes up to and including ``separator`` (or up to the end)."""
+        buf = b""
+        while True:
+            idx = buf.find(separator)
+            if idx >= 0:
+                end = idx + len(separator)
+                self._pending = buf[end:] + self._pending
+                return buf[:end]
+            data = await self._next()
+            if not data:
+                return buf
+            buf += data
+
+    async def readline(self) -> bytes:
+        return await self.readuntil(b"\n")
+
+    async def readchunk(self) -> tuple[bytes, bool]:
+        """Return ``(data, end_of_http_chunk)``; ``(b"", False)`` at the end."""
+        data = await self._next()
+        return data, False
+
+    async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        while data := await self.read(n):
+            yield data
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        while data := await self._next():
+            yield data
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iter_lines()
+
+    async def _iter_lines(self) -> AsyncIterator[bytes]:
+        while line := await self.readline():
+            yield line

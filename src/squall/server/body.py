@@ -1,0 +1,196 @@
+"""The request body as a pull stream over a bounded buffer.
+
+The protocol pushes chunks in as llhttp finds them; the handler pulls them out.
+When more than ``high_water`` bytes wait unread the protocol stops reading the
+socket, and starts again once the reader has taken the buffer below ``low_water``,
+so a body never has to fit in memory unless the handler asks for all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from squall.typedefs import ClientDisconnectedError
+
+
+class FlowOwner(Protocol):
+    """What a body stream asks of its connection."""
+
+    def pause_body(self) -> None: ...
+
+    def resume_body(self) -> None: ...
+
+    def body_waiting(self, waiting: bool) -> None: ...
+
+
+class BodyStream:
+    """One request's body; satisfies ``squall.typedefs.BodySource``."""
+
+    __slots__ = (
+        "_before_first_read",
+        "_buffer",
+        "_complete",
+        "_discard",
+        "_exc",
+        "_high",
+        "_low",
+        "_owner",
+        "_paused",
+        "_received",
+        "_size",
+        "_waiter",
+    )
+
+    def __init__(
+        self,
+        owner: FlowOwner,
+        high_water: int,
+        low_water: int,
+        before_first_read: Callable[[], None] | None = None,
+    ) -> None:
+        self._owner = owner
+        self._high = high_water
+        self._low = low_water
+        self._buffer: deque[bytes] = deque()
+        self._size = 0
+        self._received = 0
+        self._complete = False
+        self._discard = False
+        self._paused = False
+        self._exc: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._before_first_read = before_first_read
+
+    # -- the protocol's side -------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        self._received += len(data)
+        if self._discard:
+            return
+        self._buffer.append(data)
+        self._size += len(data)
+        if self._size > self._high and not self._paused:
+            self._paused = True
+            self._owner.pause_body()
+        self._wake()
+
+    def feed_eof(self) -> None:
+        self._complete = True
+        self._wake()
+
+    def set_exception(self, exc: BaseException) -> None:
+        if not self._complete:
+            self._exc = exc
+        self._wake()
+
+    def discard(self) -> None:
+        """Drop what is buffered and whatever still arrives (the handler is done)."""
+        self._discard = True
+        self._buffer.clear()
+        self._size = 0
+        self._unpause()
+
+    # -- the reader's side ---------------------------------------------------
+
+    @property
+    def received(self) -> int:
+        return self._received
+
+    def is_complete(self) -> bool:
+        return self._complete
+
+    def at_eof(self) -> bool:
+        return self._complete and not self._buffer
+
+    async def readany(self) -> bytes:
+        while not self._buffer:
+            if self._complete:
+                return b""
+            await self._wait()
+        data = self._buffer.popleft()
+        self._taken(len(data))
+        return data
+
+    async def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            while not self._complete:
+                await self._wait()
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            self._taken(len(data))
+            return data
+        if n == 0:
+            return b""
+        while not self._buffer:
+            if self._complete:
+                return b""
+            await self._wait()
+        data = self._buffer.popleft()
+        if len(data) > n:
+            self._buffer.appendleft(data[n:])
+            data = data[:n]
+        self._taken(len(data))
+        return data
+
+    def _taken(self, n: int) -> None:
+        self._size -= n
+        if self._paused and self._size <= self._low:
+            self._unpause()
+
+    def _unpause(self) -> None:
+        if self._paused:
+            self._paused = False
+            self._owner.resume_body()
+
+    async def _wait(self) -> None:
+        if self._exc is not None:
+            raise self._exc
+        if self._before_first_read is not None:
+            hook, self._before_first_read = self._before_first_read, None
+            hook()
+        if self._paused:
+            # The buffer is full yet the reader wants more (read(-1)): let it grow.
+            self._unpause()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        self._owner.body_waiting(True)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            self._owner.body_waiting(False)
+        if self._exc is not None and not self._buffer and not self._complete:
+            raise self._exc
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class EmptyBody:
+    """The body of a request that has none (no Content-Length, not chunked)."""
+
+    __slots__ = ()
+
+    received = 0
+
+    def is_complete(self) -> bool:
+        return True
+
+    def at_eof(self) -> bool:
+        return True
+
+    async def read(self, n: int = -1) -> bytes:
+        return b""
+
+    async def readany(self) -> bytes:
+        return b""
+
+
+EMPTY_BODY = EmptyBody()
+
+__all__ = ["EMPTY_BODY", "BodyStream", "ClientDisconnectedError", "EmptyBody", "FlowOwner"]

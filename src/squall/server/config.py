@@ -1,0 +1,22 @@
+"""Every limit and timeout of the server, in one frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Limits (bytes, counts) and timeouts (seconds) for each connection."""
+
+    max_line_size: int = 8190  # request-target length
+    max_field_size: int = 8190  # one header name or value
+    max_headers: int = 128
+    max_head_size: int = 256 * 1024  # a whole head while it arrives
+    keepalive_timeout: float = 75.0  # idle between requests
+    head_timeout: float = 20.0  # from a head's first byte to its end
+    body_timeout: float = 60.0  # a handler waiting on a body that does not come
+    lingering_time: float = 2.0  # reading (and dropping) input before a close
+    max_pipeline: int = 32  # parsed requests waiting their turn before reading pauses
+    body_high_water: int = 256 * 1024  # buffered body bytes before reading pauses
+    body_low_water: int = 64 * 1024

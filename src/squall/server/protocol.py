@@ -1,0 +1,454 @@
+"""One asyncio Protocol per connection: parse, queue, answer in order.
+
+Theory of operation:
+- ``data_received`` feeds llhttp (``h1.parser``). Each complete head becomes a
+  queue entry (head, body stream); body bytes go to that entry's stream.
+- Requests are answered strictly in order, one at a time. The handler of the
+  first queued request is stepped in place (``stepping.step``); while handlers
+  finish without suspending the loop goes on down the queue, and every response
+  of the batch goes out in one ``transport.write``.
+- If a handler suspends it continues in a Task; the queue waits for it and more
+  input is parsed and queued meanwhile, up to ``max_pipeline`` entries, past which
+  reading pauses. A body buffer past its high-water mark pauses reading too.
+- A ProtocolError is queued like a request, so the requests before it are still
+  answered; its turn writes the error response and closes the connection.
+
+Rules:
+1. The connection closes after a response marked ``keep_alive=False``, after a
+   protocol error, after an upgrade request that nobody took over, and when the
+   server shuts down.
+2. Before closing with input possibly unread, the write side is shut first and
+   input is read and dropped for ``lingering_time``, so the client reads the
+   response instead of a reset.
+3. Timeouts (checked by the server's sweep): a head must finish within
+   ``head_timeout`` of its first byte; an idle connection closes after
+   ``keepalive_timeout``; a handler waiting ``body_timeout`` for body bytes that
+   do not come gets ``BodyTimeoutError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from squall.h1.errors import ProtocolError
+from squall.h1.parser import RequestHead, RequestParser
+from squall.h1.writer import LAST_CHUNK, chunk, render_head
+from squall.http.status import reason_for
+from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
+from squall.server.stepping import step
+from squall.typedefs import BodyTimeoutError, ClientDisconnectedError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from squall.server.server import Server
+
+logger = logging.getLogger("squall.server")
+
+_PAUSE_QUEUE = 1
+_PAUSE_BODY = 2
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+_Entry = tuple[RequestHead, "BodyStream | EmptyBody"] | ProtocolError
+
+
+class HttpProtocol(asyncio.Protocol):
+    """Serves HTTP/1.x on one connection; also the ResponseSink its handlers write to."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._loop = server.loop
+        self._config = server.config
+        self._handler = server.handler
+        self._transport: asyncio.Transport | None = None
+        config = server.config
+        self._parser = RequestParser(
+            self,
+            max_line_size=config.max_line_size,
+            max_field_size=config.max_field_size,
+            max_headers=config.max_headers,
+            max_head_size=config.max_head_size,
+        )
+        # the queue
+        self._queue: deque[_Entry] = deque()
+        self._receiving: BodyStream | None = None  # the body llhttp is filling
+        self._busy = False  # a handler is running
+        self._task: asyncio.Task[None] | None = None
+        self._current: RequestHead | None = None
+        self._current_body: BodyStream | EmptyBody = EMPTY_BODY
+        # output
+        self._batch: list[bytes] | None = None  # set while answering in place
+        self._bytes_sent = 0
+        self._chunked = False
+        self._close_after = False  # rule 1, decided by the current response
+        self._stopping = False  # close once the queue is answered (EOF, shutdown)
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        # input
+        self._pause_reasons = 0
+        self._parser_dead = False
+        self._upgrade_tail: bytes | None = None
+        self._lingering = False
+        # timeouts
+        self.last_activity = self._loop.time()
+        self._body_waiting = False
+        self.closed = False
+
+    # -- asyncio.Protocol ----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._server.connections.add(self)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.closed = True
+        self._transport = None
+        self._server.connections.discard(self)
+        lost = ClientDisconnectedError("Connection lost")
+        if self._receiving is not None:
+            self._receiving.set_exception(lost)
+            self._receiving = None
+        for entry in self._queue:
+            if not isinstance(entry, ProtocolError) and isinstance(entry[1], BodyStream):
+                entry[1].set_exception(lost)
+        self._queue.clear()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(lost)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_activity = self._loop.time()
+        if self._parser_dead:
+            return  # lingering before a close, or bytes after an upgrade nobody took
+        try:
+            tail = self._parser.feed(data)
+        except ProtocolError as exc:
+            self._parser_dead = True
+            self._queue.append(exc)
+            if self._receiving is not None:
+                self._receiving.set_exception(ClientDisconnectedError(exc.message))
+                self._receiving = None
+        else:
+            if tail is not None:
+                self._parser_dead = True
+                self._upgrade_tail = tail
+        if not self._busy:
+            self._run()
+        elif len(self._queue) > self._config.max_pipeline:
+            self._pause(_PAUSE_QUEUE)
+
+    def eof_received(self) -> bool | None:
+        if self._receiving is not None:
+            self._receiving.set_exception(ClientDisconnectedError("Client closed mid-body"))
+            self._receiving = None
+        if not self._busy and not self._queue:
+            return None  # close now
+        self._stopping = True
+        return True  # keep the write side open to answer what is queued
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- ParserListener ------------------------------------------------------
+
+    def on_head(self, head: RequestHead) -> None:
+        body: BodyStream | EmptyBody
+        if head.chunked or head.content_length:
+            hook = self._send_continue if head.expect_continue else None
+            config = self._config
+            stream = BodyStream(self, config.body_high_water, config.body_low_water, hook)
+            self._receiving = stream
+            body = stream
+        else:
+            body = EMPTY_BODY
+        self._queue.append((head, body))
+
+    def on_body(self, data: bytes) -> None:
+        if self._receiving is not None:
+            self._receiving.feed(data)
+
+    def on_complete(self) -> None:
+        if self._receiving is not None:
+            self._receiving.feed_eof()
+            self._receiving = None
+
+    # -- FlowOwner (body streams) ---------------------------------------------
+
+    def pause_body(self) -> None:
+        self._pause(_PAUSE_BODY)
+
+    def resume_body(self) -> None:
+        self._resume(_PAUSE_BODY)
+
+    def body_waiting(self, waiting: bool) -> None:
+        self._body_waiting = waiting
+        if waiting:
+            self.last_activity = self._loop.time()
+
+    def _pause(self, reason: int) -> None:
+        if not self._pause_reasons and self._transport is not None:
+            self._transport.pause_reading()
+        self._pause_reasons |= reason
+
+    def _resume(self, reason: int) -> None:
+        if self._pause_reasons & reason:
+            self._pause_reasons &= ~reason
+            if not self._pause_reasons and self._transport is not None:
+                self._transport.resume_reading()
+
+    def _send_continue(self) -> None:
+        if self._transport is not None and self._bytes_sent == 0:
+            self._transport.write(_CONTINUE)
+
+    # -- answering the queue -------------------------------------------------
+
+    def _run(self) -> None:
+        """Answer queued requests in order while their handlers finish in place."""
+        queue = self._queue
+        batch: list[bytes] = []
+        self._batch = batch
+        try:
+            while queue and not self._busy and self._transport is not None:
+                entry = queue.popleft()
+                if isinstance(entry, ProtocolError):
+                    self._answer_error(entry)
+                    break
+                head, body = entry
+                self._current = head
+                self._current_body = body
+                self._bytes_sent = 0
+                self._close_after = head.upgrade
+                try:
+                    task = step(self._loop, self._handler(head, body, self))
+                except Exception:  # the handler is the framework: it should not raise
+                    logger.exception("Unhandled error while answering %r", head)
+                    self._internal_error()
+                    break
+                if task is None:
+                    if not self._request_done():
+                        break
+                else:
+                    self._busy = True
+                    self._task = task
+                    task.add_done_callback(self._on_task_done)
+        finally:
+            self._batch = None
+            if batch and self._transport is not None:
+                self._transport.write(b"".join(batch) if len(batch) > 1 else batch[0])
+        if self._pause_reasons & _PAUSE_QUEUE and len(queue) <= self._config.max_pipeline // 2:
+            self._resume(_PAUSE_QUEUE)
+        if not self._busy and (self._close_after or (self._stopping and not queue)):
+            self._close()
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        self._busy = False
+        self._task = None
+        if task.cancelled():
+            self._close_after = True
+        elif (exc := task.exception()) is not None:
+            if not isinstance(exc, ConnectionError):
+                logger.error("Unhandled error while answering", exc_info=exc)
+            self._internal_error()
+            return
+        if self._transport is None:
+            return
+        if self._request_done():
+            self._run()
+        else:
+            self._close()
+
+    def _request_done(self) -> bool:
+        """Finish the current request; True when the connection goes on."""
+        self.last_activity = self._loop.time()
+        if self._chunked:  # a streamed response its handler never finished
+            self._close_after = True
+        if self._bytes_sent == 0:
+            logger.error("Handler finished without a response for %r", self._current)
+            self._write_error(500, "Internal Server Error")
+            self._close_after = True
+        body = self._current_body
+        if isinstance(body, BodyStream) and not body.is_complete():
+            body.discard()
+        self._current = None
+        self._current_body = EMPTY_BODY
+        if self._server.shutting_down:
+            self._close_after = True
+        return not self._close_after
+
+    def _internal_error(self) -> None:
+        if self._bytes_sent == 0:
+            self._write_error(500, "Internal Server Error")
+        self._close_after = True
+        self._close()
+
+    def _answer_error(self, exc: ProtocolError) -> None:
+        logger.debug("Bad request: %s", exc.message)
+        self._write_error(exc.status, exc.message)
+        self._close_after = True
+
+    def _write_error(self, status: int, message: str) -> None:
+        text = f"{status} {reason_for(status)}: {message}\n" if message else ""
+        body = text.encode("utf-8", "replace")
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+        ]
+        self._write(render_head((1, 1), status, reason_for(status), headers) + body)
+
+    # -- closing ---------------------------------------------------------------
+
+    def _close(self) -> None:
+        """Rule 2: shut the write side, drop input for a while, then close."""
+        transport = self._transport
+        if transport is None or self._lingering:
+            return
+        self._lingering = True
+        self._parser_dead = True
+        self._resume(_PAUSE_QUEUE | _PAUSE_BODY)
+        if transport.can_write_eof():
+            try:
+                transport.write_eof()
+            except OSError:
+                transport.close()
+                return
+            self._loop.call_later(self._config.lingering_time, self._abort)
+        else:
+            transport.close()
+
+    def _abort(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def close_idle(self) -> bool:
+        """Close now if no request is running or waiting; else close after it."""
+        self._stopping = True
+        if not self._busy and not self._queue and not self._parser.in_head:
+            if self._transport is not None:
+                self._transport.close()
+            return True
+        return False
+
+    def force_close(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def check_timeouts(self, now: float) -> None:
+        """Rule 3; called by the server's sweep about once a second."""
+        if self._transport is None or self._lingering:
+            return
+        idle = now - self.last_activity
+        config = self._config
+        if self._busy:
+            if self._body_waiting and idle > config.body_timeout:
+                for stream in (self._receiving,):
+                    if stream is not None:
+                        stream.set_exception(BodyTimeoutError("Request body timed out"))
+        elif self._queue:
+            return
+        elif self._parser.in_head:
+            if idle > config.head_timeout:
+                self._parser_dead = True
+                self._close_after = True
+                self._write_error(408, "Request head timed out")
+                self._close()
+        elif idle > config.keepalive_timeout:
+            self._transport.close()
+
+    # -- ResponseSink ------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        self._bytes_sent += len(data)
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+        elif self._transport is not None:
+            self._transport.write(data)
+
+    def send_response(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        keep_alive: bool,
+    ) -> None:
+        if not keep_alive:
+            self._close_after = True
+        head = render_head(version, status, reason, headers)
+        self._write(head + body if body else head)
+
+    def start_response(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        headers: Sequence[tuple[str, str]],
+        chunked: bool,
+        keep_alive: bool,
+    ) -> None:
+        if self._transport is None:
+            raise ClientDisconnectedError("Connection lost")
+        if not keep_alive:
+            self._close_after = True
+        self._chunked = chunked
+        self._write(render_head(version, status, reason, headers))
+
+    def send_body(self, data: bytes) -> None:
+        if self._transport is None:
+            raise ClientDisconnectedError("Cannot write to closing transport")
+        if data:
+            self._write(chunk(data) if self._chunked else data)
+
+    def end_response(self) -> None:
+        if self._chunked:
+            self._chunked = False
+            self._write(LAST_CHUNK)
+
+    async def drain(self) -> None:
+        if self._transport is None:
+            raise ClientDisconnectedError("Connection lost")
+        if self._batch is not None and self._batch and self._transport is not None:
+            batch = self._batch
+            self._transport.write(b"".join(batch))
+            batch.clear()
+        if not self._write_paused:
+            return
+        waiter = self._loop.create_future()
+        self._drain_waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._drain_waiter = None
+
+    @property
+    def bytes_sent(self) -> int:
+        return self._bytes_sent
+
+    @property
+    def closing(self) -> bool:
+        return self._close_after or self._stopping or self._server.shutting_down
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if self._transport is None:
+            return default
+        return self._transport.get_extra_info(name, default)
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._transport
+
+    @property
+    def upgrade_tail(self) -> bytes | None:
+        """Bytes that followed an upgrade request's head (for a protocol taking over)."""
+        return self._upgrade_tail

@@ -1,0 +1,13 @@
+"""Test utilities: real servers on 127.0.0.1 and a client that answers like aiohttp's."""
+
+from squall.testing.client import ClientResponse, TestClient
+from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unused_port
+
+__all__ = [
+    "BaseTestServer",
+    "ClientResponse",
+    "RawTestServer",
+    "TestClient",
+    "TestServer",
+    "unused_port",
+]

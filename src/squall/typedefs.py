@@ -1,0 +1,149 @@
+"""The seams between the server and the framework, as typed Protocols.
+
+The server (``squall.server``) hands each parsed request to a
+:class:`ConnectionHandler` together with a :class:`BodySource` (the request body,
+read on demand) and a :class:`ResponseSink` (where the response goes). The framework
+(``squall.framework``) implements the handler and never touches a transport; the
+server implements the source and the sink and never sees an ``Application``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+
+
+class RequestHead(Protocol):
+    """What the wire told us about one request, before its body."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def target(self) -> str:
+        """The request-target as sent: percent-encoded path and query."""
+        ...
+
+    @property
+    def version(self) -> tuple[int, int]: ...
+    @property
+    def raw_headers(self) -> RawHeaders: ...
+    @property
+    def keep_alive(self) -> bool:
+        """What the client asked for (HTTP version and Connection)."""
+        ...
+
+    @property
+    def upgrade(self) -> bool:
+        """The request asked to switch protocols (Upgrade header or CONNECT)."""
+        ...
+
+    @property
+    def chunked(self) -> bool: ...
+    @property
+    def content_length(self) -> int | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def expect_continue(self) -> bool: ...
+
+
+class BodySource(Protocol):
+    """The request body, pulled by the consumer; bounded buffering underneath."""
+
+    async def read(self, n: int = -1) -> bytes:
+        """Return up to ``n`` bytes (all that is left if ``n < 0``); b"" at the end."""
+        ...
+
+    async def readany(self) -> bytes:
+        """Return whatever is buffered, waiting for at least one byte; b"" at the end."""
+        ...
+
+    def at_eof(self) -> bool:
+        """True when the whole body has arrived and been consumed."""
+        ...
+
+    def is_complete(self) -> bool:
+        """True when the whole body has arrived (consumed or not)."""
+        ...
+
+    @property
+    def received(self) -> int:
+        """Bytes of body received from the wire so far."""
+        ...
+
+
+class ResponseSink(Protocol):
+    """Where the framework writes a response; the server frames it for the wire."""
+
+    def send_response(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        keep_alive: bool,
+    ) -> None:
+        """Write a whole response (head and body) in one go."""
+        ...
+
+    def start_response(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        headers: Sequence[tuple[str, str]],
+        chunked: bool,
+        keep_alive: bool,
+    ) -> None:
+        """Write a response head; the body follows through :meth:`send_body`."""
+        ...
+
+    def send_body(self, data: bytes) -> None:
+        """Write part of the body started by :meth:`start_response`."""
+        ...
+
+    def end_response(self) -> None:
+        """Finish the body started by :meth:`start_response`."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its high-water mark."""
+        ...
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of the current response handed to the transport so far."""
+        ...
+
+    @property
+    def closing(self) -> bool:
+        """True when the connection will close after the current response."""
+        ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Transport information: ``peername``, ``sockname``, ``sslcontext``…"""
+        ...
+
+    @property
+    def transport(self) -> Any:
+        """The underlying transport (for plugins that insist on it), or None if closed."""
+        ...
+
+
+class ConnectionHandler(Protocol):
+    """Answer one request; the coroutine returns when the response is complete."""
+
+    def __call__(
+        self, head: RequestHead, body: BodySource, sink: ResponseSink
+    ) -> Coroutine[Any, Any, None]: ...
+
+
+class BodyTimeoutError(TimeoutError):
+    """The client stopped sending a request body for longer than the server allows."""
+
+
+class ClientDisconnectedError(ConnectionResetError):
+    """The client went away before the request or response was finished."""

@@ -1,0 +1,271 @@
+"""Squall's face: the names of ``aiohttp.web``.
+
+Code written for aiohttp runs once ``from aiohttp import web`` reads
+``from squall import web``. This module only re-exports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from squall.framework.app import (
+    AppKey,
+    Application,
+    CleanupError,
+    middleware,
+)
+from squall.framework.exceptions import (
+    HTTPAccepted,
+    HTTPBadGateway,
+    HTTPBadRequest,
+    HTTPClientError,
+    HTTPConflict,
+    HTTPCreated,
+    HTTPError,
+    HTTPException,
+    HTTPExpectationFailed,
+    HTTPFailedDependency,
+    HTTPForbidden,
+    HTTPFound,
+    HTTPGatewayTimeout,
+    HTTPGone,
+    HTTPInsufficientStorage,
+    HTTPInternalServerError,
+    HTTPLengthRequired,
+    HTTPMethodNotAllowed,
+    HTTPMisdirectedRequest,
+    HTTPMove,
+    HTTPMovedPermanently,
+    HTTPMultipleChoices,
+    HTTPNetworkAuthenticationRequired,
+    HTTPNoContent,
+    HTTPNonAuthoritativeInformation,
+    HTTPNotAcceptable,
+    HTTPNotExtended,
+    HTTPNotFound,
+    HTTPNotImplemented,
+    HTTPNotModified,
+    HTTPOk,
+    HTTPPartialContent,
+    HTTPPaymentRequired,
+    HTTPPermanentRedirect,
+    HTTPPreconditionFailed,
+    HTTPPreconditionRequired,
+    HTTPProxyAuthenticationRequired,
+    HTTPRedirection,
+    HTTPRequestEntityTooLarge,
+    HTTPRequestHeaderFieldsTooLarge,
+    HTTPRequestRangeNotSatisfiable,
+    HTTPRequestTimeout,
+    HTTPRequestURITooLong,
+    HTTPResetContent,
+    HTTPSeeOther,
+    HTTPServerError,
+    HTTPServiceUnavailable,
+    HTTPSuccessful,
+    HTTPTemporaryRedirect,
+    HTTPTooManyRequests,
+    HTTPUnauthorized,
+    HTTPUnavailableForLegalReasons,
+    HTTPUnprocessableEntity,
+    HTTPUnsupportedMediaType,
+    HTTPUpgradeRequired,
+    HTTPUseProxy,
+    HTTPVariantAlsoNegotiates,
+    HTTPVersionNotSupported,
+    NotAppKeyWarning,
+)
+from squall.framework.request import BaseRequest, Request, RequestKey
+from squall.framework.response import (
+    Response,
+    ResponseKey,
+    StreamResponse,
+    json_bytes_response,
+    json_response,
+)
+from squall.framework.routing.defs import (
+    AbstractRouteDef,
+    RouteDef,
+    RouteTableDef,
+    delete,
+    get,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    route,
+    view,
+)
+from squall.framework.routing.dispatcher import UrlDispatcher
+from squall.framework.routing.matchinfo import UrlMappingMatchInfo
+from squall.framework.routing.resources import (
+    AbstractResource,
+    AbstractRoute,
+    DynamicResource,
+    PlainResource,
+    Resource,
+    ResourceRoute,
+)
+from squall.framework.view import View
+from squall.runner import (
+    AppRunner,
+    BaseRunner,
+    BaseSite,
+    GracefulExit,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    run_app,
+)
+
+__all__ = [
+    # application and routing
+    "AbstractResource",
+    "AbstractRoute",
+    "AbstractRouteDef",
+    "AppKey",
+    "Application",
+    "CleanupError",
+    "DynamicResource",
+    "PlainResource",
+    "Resource",
+    "ResourceRoute",
+    "RouteDef",
+    "RouteTableDef",
+    "UrlDispatcher",
+    "UrlMappingMatchInfo",
+    "View",
+    "delete",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "route",
+    "view",
+    "middleware",
+    # request and responses
+    "BaseRequest",
+    "Request",
+    "RequestKey",
+    "Response",
+    "ResponseKey",
+    "StreamResponse",
+    "json_bytes_response",
+    "json_response",
+    # runners
+    "AppRunner",
+    "BaseRunner",
+    "BaseSite",
+    "GracefulExit",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+    "run_app",
+    # exceptions
+    "NotAppKeyWarning",
+    "HTTPException",
+    "HTTPError",
+    "HTTPRedirection",
+    "HTTPSuccessful",
+    "HTTPOk",
+    "HTTPCreated",
+    "HTTPAccepted",
+    "HTTPNonAuthoritativeInformation",
+    "HTTPNoContent",
+    "HTTPResetContent",
+    "HTTPPartialContent",
+    "HTTPMove",
+    "HTTPMultipleChoices",
+    "HTTPMovedPermanently",
+    "HTTPFound",
+    "HTTPSeeOther",
+    "HTTPNotModified",
+    "HTTPUseProxy",
+    "HTTPTemporaryRedirect",
+    "HTTPPermanentRedirect",
+    "HTTPClientError",
+    "HTTPBadRequest",
+    "HTTPUnauthorized",
+    "HTTPPaymentRequired",
+    "HTTPForbidden",
+    "HTTPNotFound",
+    "HTTPMethodNotAllowed",
+    "HTTPNotAcceptable",
+    "HTTPProxyAuthenticationRequired",
+    "HTTPRequestTimeout",
+    "HTTPConflict",
+    "HTTPGone",
+    "HTTPLengthRequired",
+    "HTTPPreconditionFailed",
+    "HTTPRequestEntityTooLarge",
+    "HTTPRequestURITooLong",
+    "HTTPUnsupportedMediaType",
+    "HTTPRequestRangeNotSatisfiable",
+    "HTTPExpectationFailed",
+    "HTTPMisdirectedRequest",
+    "HTTPUnprocessableEntity",
+    "HTTPFailedDependency",
+    "HTTPUpgradeRequired",
+    "HTTPPreconditionRequired",
+    "HTTPTooManyRequests",
+    "HTTPRequestHeaderFieldsTooLarge",
+    "HTTPUnavailableForLegalReasons",
+    "HTTPServerError",
+    "HTTPInternalServerError",
+    "HTTPNotImplemented",
+    "HTTPBadGateway",
+    "HTTPServiceUnavailable",
+    "HTTPGatewayTimeout",
+    "HTTPVersionNotSupported",
+    "HTTPVariantAlsoNegotiates",
+    "HTTPInsufficientStorage",
+    "HTTPNotExtended",
+    "HTTPNetworkAuthenticationRequired",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m squall.web [-H host] [-P port] [-U path] package.module:factory``."""
+    parser = argparse.ArgumentParser(
+        description="Squall application server", prog="python -m squall.web"
+    )
+    parser.add_argument(
+        "entry_func",
+        help="Callable returning the `squall.web.Application` instance to run, "
+        "as 'package.module:function'",
+        metavar="entry-func",
+    )
+    parser.add_argument("-H", "--hostname", default="localhost", help="TCP/IP hostname to serve on")
+    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP/IP port to serve on")
+    parser.add_argument("-U", "--path", help="Unix file system path to serve on")
+    args, extra_argv = parser.parse_known_args(argv)
+
+    mod_str, _, func_str = args.entry_func.partition(":")
+    if not func_str or not mod_str:
+        parser.error("'entry-func' not in 'module:function' syntax")
+    if mod_str.startswith("."):
+        parser.error("relative module names not supported")
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(mod_str)
+    except ImportError as ex:
+        parser.error(f"unable to import {mod_str}: {ex}")
+    try:
+        func = getattr(module, func_str)
+    except AttributeError:
+        parser.error(f"module {mod_str!r} has no attribute {func_str!r}")
+    if args.path is not None and sys.platform == "win32":
+        parser.error("file system paths not supported by your operating environment")
+    app = func(extra_argv)
+    run_app(app, host=args.hostname, port=args.port, path=args.path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
