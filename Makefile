@@ -1,10 +1,12 @@
 # Squall: `make run` serves the demo, `make test` runs the whole suite.
+# Both set themselves up: a virtualenv in .venv, and (for the browser test) Chromium.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint types layers pytest bench clean
+.PHONY: run test lint types layers pytest browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +18,8 @@ run: $(STAMP)
 	$(PY) -m demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests demo bench
-	$(VENV)/bin/ruff format --check src tests demo bench
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
 
 types: $(STAMP)
 	$(VENV)/bin/mypy src
@@ -25,7 +27,10 @@ types: $(STAMP)
 layers: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+browser:
+	sh tools/ensure-chromium.sh
+
+pytest: $(STAMP) browser
 	$(PY) -m pytest
 
 test: lint types layers pytest

@@ -82,11 +82,16 @@ class ResponseSink(Protocol):
         version: tuple[int, int],
         status: int,
         reason: str,
-        headers: Sequence[tuple[str, str]],
+        headers: list[tuple[str, str]],
         body: bytes,
-        keep_alive: bool,
+        keep_alive: bool | None,
     ) -> None:
-        """Write a whole response (head and body) in one go."""
+        """Write a whole response (head and body) in one go.
+
+        ``keep_alive=False`` closes the connection after it; None leaves the
+        choice to the connection (the client's wish, the body, shutdown), which
+        also adds the ``Connection`` header when one is due.
+        """
         ...
 
     def start_response(
@@ -94,9 +99,9 @@ class ResponseSink(Protocol):
         version: tuple[int, int],
         status: int,
         reason: str,
-        headers: Sequence[tuple[str, str]],
+        headers: list[tuple[str, str]],
         chunked: bool,
-        keep_alive: bool,
+        keep_alive: bool | None,
     ) -> None:
         """Write a response head; the body follows through :meth:`send_body`."""
         ...
@@ -123,6 +128,11 @@ class ResponseSink(Protocol):
         """True when the connection will close after the current response."""
         ...
 
+    @property
+    def will_close(self) -> bool:
+        """True when the response already sent ends the connection."""
+        ...
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """Transport information: ``peername``, ``sockname``, ``sslcontext``…"""
         ...
@@ -147,3 +157,7 @@ class BodyTimeoutError(TimeoutError):
 
 class ClientDisconnectedError(ConnectionResetError):
     """The client went away before the request or response was finished."""
+
+
+class MalformedBodyError(ValueError):
+    """The request body broke the framing rules (a bad chunk); the request is a 400."""

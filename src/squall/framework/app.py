@@ -25,7 +25,13 @@ from squall.framework.response import Response, StreamResponse
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.dispatcher import UrlDispatcher
 from squall.framework.signals import Signal
-from squall.typedefs import BodySource, RequestHead, ResponseSink
+from squall.typedefs import (
+    BodySource,
+    BodyTimeoutError,
+    MalformedBodyError,
+    RequestHead,
+    ResponseSink,
+)
 
 _T = TypeVar("_T")
 web_logger = logging.getLogger("squall.web")
@@ -306,9 +312,6 @@ class Application(MutableMapping[Any, Any]):
 
     # -- the request path ------------------------------------------------------
 
-    def _make_request(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> Request:
-        return Request(head, body, sink, self, client_max_size=self._client_max_size)
-
     def _wrap(self, handler: Handler) -> Handler:
         """The handler inside this app's middlewares (first in the list is outermost)."""
         chained = self._chain_cache.get(handler)
@@ -322,18 +325,25 @@ class Application(MutableMapping[Any, Any]):
 
     async def _handle(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
         """Answer one request: the ConnectionHandler the server calls."""
-        request = self._make_request(head, body, sink)
+        request = Request(head, body, sink, self, self._client_max_size)
         if self._has_prepare_hooks:
             request._has_prepare_hooks = True
         try:
-            info = self._router.resolve_path(head.method, request._match_path)
-            info.add_app(self)
-            info.freeze()
+            target = head.target
+            path = target.partition("?")[0]
+            if "%" in path or "#" in path or path[:1] != "/":
+                path = request._match_path  # decoding needed: the slow way
+            info = self._router.resolve_path(head.method, path)
+            info._bind(self)
             request._match_info = info
-            handler = info.handler
+            handler = info._route._handler
             if self._run_middlewares:
                 handler = self._wrap(handler)
             response = await handler(request)
+            if response.__class__ is Response and not self._has_prepare_hooks:
+                # PERF: the common case, sent without another coroutine
+                response._send_whole(request)
+                return
             if not isinstance(response, StreamResponse):
                 response = _bad_return(request, response)
             elif isinstance(response, HTTPException):
@@ -345,6 +355,16 @@ class Application(MutableMapping[Any, Any]):
                 )
         except HTTPException as exc:
             response = exc
+        except MalformedBodyError as exc:
+            if sink.bytes_sent:
+                raise
+            response = Response(status=400, text=f"400: Bad Request ({exc})")
+            response.force_close()
+        except BodyTimeoutError:
+            if sink.bytes_sent:
+                raise
+            response = Response(status=408, text="408: Request Timeout")
+            response.force_close()
         except asyncio.CancelledError:
             raise
         except TimeoutError as exc:

@@ -79,7 +79,6 @@ class BaseRequest(MutableMapping[Any, Any]):
         body: BodySource,
         sink: ResponseSink,
         app: Application | None = None,
-        *,
         client_max_size: int = 1024**2,
     ) -> None:
         self._head = head

@@ -22,6 +22,7 @@ from squall.http import hdrs
 from squall.http.cookies import set_morsel
 from squall.http.dates import format_http_date, http_date_now, parse_http_date
 from squall.http.mediatype import parse_content_type
+from squall.http.status import REASONS as _REASONS
 from squall.http.status import body_forbidden, reason_for
 from squall.typedefs import ResponseSink
 
@@ -53,6 +54,17 @@ class StreamResponse(MutableMapping[Any, Any]):
     """A response whose body is written piece by piece after ``prepare()``."""
 
     _length_check = True
+    # PERF: defaults on the class; an instance stores only what differs.
+    _hdrs: CIMultiDict[str] | None = None
+    _lazy_ctype: str | None = None
+    _cookies: SimpleCookie | None = None
+    _state: dict[Any, Any] | None = None
+    _req: BaseRequest | None = None
+    _sink: ResponseSink | None = None
+    _keep_alive: bool | None = None
+    _chunked = False
+    _eof_sent = False
+    _body_length = 0
 
     def __init__(
         self,
@@ -61,18 +73,15 @@ class StreamResponse(MutableMapping[Any, Any]):
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._headers: CIMultiDict[str] = (
-            headers if type(headers) is CIMultiDict else CIMultiDict(headers or ())
-        )
-        self._cookies: SimpleCookie | None = None
-        self._state: dict[Any, Any] | None = None
-        self._req: BaseRequest | None = None
-        self._sink: ResponseSink | None = None
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._eof_sent = False
-        self._body_length = 0
-        self.set_status(status, reason)
+        # PERF: most responses never have their headers touched by the handler;
+        # they stay None (with a lazily held Content-Type) until someone asks.
+        if headers is not None:
+            self._hdrs = headers if type(headers) is CIMultiDict else CIMultiDict(headers)
+        if reason is None and type(status) is int:
+            self._status = status
+            self._reason = _REASONS.get(status, "")
+        else:
+            self.set_status(status, reason)
 
     # -- status ------------------------------------------------------------
 
@@ -104,11 +113,23 @@ class StreamResponse(MutableMapping[Any, Any]):
         return self._headers
 
     @property
+    def _headers(self) -> CIMultiDict[str]:
+        hdrs_ = self._hdrs
+        if hdrs_ is None:
+            hdrs_ = self._hdrs = CIMultiDict()
+            if self._lazy_ctype is not None:
+                hdrs_[_CONTENT_TYPE] = self._lazy_ctype
+                self._lazy_ctype = None
+        return hdrs_
+
+    @property
     def prepared(self) -> bool:
         return self._sink is not None or self._eof_sent
 
     @property
     def keep_alive(self) -> bool | None:
+        if self._keep_alive is None and self._req is not None and self._eof_sent:
+            return not self._req._sink.will_close
         return self._keep_alive
 
     def force_close(self) -> None:
@@ -318,11 +339,15 @@ class StreamResponse(MutableMapping[Any, Any]):
             for morsel in self._cookies.values():
                 headers.add(_SET_COOKIE, _morsel_header(morsel))
             self._cookies = None
-        keep_alive = self._keep_alive
-        if keep_alive is None:
-            keep_alive = self._keep_alive = request.keep_alive
         version = request.version
-        items = list(headers.items())
+        connection = headers.get(hdrs.CONNECTION)
+        if connection is not None:
+            # hop-by-hop: the connection writes its own; "close" is honoured
+            if connection.lower() == "close":
+                self._keep_alive = False
+            items = [kv for kv in headers.items() if kv[0].lower() != "connection"]
+        else:
+            items = list(headers.items())
         if body_forbidden(request.method, self._status):
             if self._status in (204, 304) or self._status < 200:
                 items = [
@@ -339,19 +364,14 @@ class StreamResponse(MutableMapping[Any, Any]):
                     self._chunked = True
                     items.append(("Transfer-Encoding", "chunked"))
                 else:
-                    keep_alive = self._keep_alive = False
-            if _CONTENT_TYPE not in headers:
+                    self._keep_alive = False  # the end of the body is the close
+            if _CONTENT_TYPE not in headers and body_len != 0:
+                # RFC 9110 8.3: a default type only for a body that may be non-empty
                 items.append(("Content-Type", "application/octet-stream"))
         if hdrs.DATE not in headers:
             items.append(("Date", http_date_now()))
         if hdrs.SERVER not in headers:
             items.append(("Server", SERVER_SOFTWARE))
-        if hdrs.CONNECTION not in headers:
-            if keep_alive:
-                if version == (1, 0):
-                    items.append(("Connection", "keep-alive"))
-            elif version == (1, 1):
-                items.append(("Connection", "close"))
         return items
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
@@ -365,12 +385,7 @@ class StreamResponse(MutableMapping[Any, Any]):
         items = self._head_items(request, None)
         sink = request._sink
         sink.start_response(
-            request.version,
-            self._status,
-            self._reason,
-            items,
-            self._chunked,
-            bool(self._keep_alive),
+            request.version, self._status, self._reason, items, self._chunked, self._keep_alive
         )
         self._sink = sink
         if body_forbidden(request.method, self._status):
@@ -445,6 +460,33 @@ class Response(StreamResponse):
     ) -> None:
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
+        if headers is None and (content_type is None or ";" not in content_type):
+            # PERF: the common constructions, with no header dict built.
+            if text is not None:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                charset = charset or "utf-8"
+                lazy_ctype: str | None = (content_type or "text/plain") + "; charset=" + charset
+                body = text.encode(charset)
+            elif content_type is not None:
+                lazy_ctype = (
+                    content_type if charset is None else content_type + "; charset=" + charset
+                )
+            else:
+                lazy_ctype = None  # aiohttp ignores a charset without a content_type
+            if reason is None and type(status) is int:  # PERF: StreamResponse.__init__ inlined
+                self._status = status
+                self._reason = _REASONS.get(status, "")
+            else:
+                self.set_status(status, reason)
+            if lazy_ctype is not None:
+                self._lazy_ctype = lazy_ctype
+            if type(body) is bytes:
+                self._body: bytes = body
+            else:
+                self._body = b""
+                self.body = body
+            return
         if headers is None:
             real_headers: CIMultiDict[str] = CIMultiDict()
         elif type(headers) is CIMultiDict:
@@ -481,7 +523,7 @@ class Response(StreamResponse):
                 content_type += "; charset=" + charset
             real_headers[_CONTENT_TYPE] = content_type
         super().__init__(status=status, reason=reason, headers=real_headers)
-        self._body: bytes = b""
+        self._body = b""
         if text is not None:
             self.text = text
         else:
@@ -553,13 +595,41 @@ class Response(StreamResponse):
             return
         if request._has_prepare_hooks:
             await request._prepare_hook(self)
+        self._send_whole(request)
+
+    def _send_whole(self, request: BaseRequest) -> None:
+        """Send head and body in one write (the response has not been prepared)."""
         body = self._body
         self._req = request
-        items = self._head_items(request, len(body))
-        if body_forbidden(request.method, self._status):
-            body = b""
+        status = self._status
+        if (
+            self._hdrs is None
+            and not self._cookies
+            and not self._chunked
+            and status >= 200
+            and status != 204
+            and status != 304
+            and request._head.method != "CONNECT"
+        ):
+            # PERF: nobody touched the headers: the head is four known lines.
+            ctype = self._lazy_ctype
+            if ctype is None:
+                # RFC 9110 8.3: a default type only for a non-empty body, after the length
+                items = [("Content-Length", str(len(body)))]
+                if body:
+                    items.append(("Content-Type", "application/octet-stream"))
+            else:
+                items = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+            items.append(("Date", http_date_now()))
+            items.append(("Server", SERVER_SOFTWARE))
+            if request._head.method == "HEAD":
+                body = b""
+        else:
+            items = self._head_items(request, len(body))
+            if body_forbidden(request.method, status):
+                body = b""
         request._sink.send_response(
-            request.version, self._status, self._reason, items, body, bool(self._keep_alive)
+            request._head.version, status, self._reason, items, body, self._keep_alive
         )
         self._body_length = len(body)
         self._eof_sent = True

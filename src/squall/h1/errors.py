@@ -14,3 +14,4 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.during_body = False  # set when it broke a body its handler may be reading

@@ -46,14 +46,13 @@ class RequestHead:
         target: str,
         version: tuple[int, int],
         raw_headers: list[tuple[bytes, bytes]],
-        *,
         keep_alive: bool = True,
         upgrade: bool = False,
         chunked: bool = False,
         content_length: int | None = None,
         host: str | None = None,
         expect_continue: bool = False,
-    ) -> None:
+    ) -> None:  # PERF: positional, in this order, on the hot path
         self.method = method
         self.target = target
         self.version = version
@@ -69,14 +68,18 @@ class RequestHead:
         return f"<RequestHead {self.method} {self.target} HTTP/{self.version[0]}.{self.version[1]}>"
 
 
+class BodyFeed(Protocol):
+    """Where the parser puts one request's body bytes."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def feed_eof(self) -> None: ...
+
+
 class ParserListener(Protocol):
-    """Receives what the parser finds, in wire order."""
+    """Receives each head; returns where its body goes (None: drop it)."""
 
-    def on_head(self, head: RequestHead) -> None: ...
-
-    def on_body(self, data: bytes) -> None: ...
-
-    def on_complete(self) -> None: ...
+    def on_head(self, head: RequestHead) -> BodyFeed | None: ...
 
 
 _VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
@@ -106,6 +109,7 @@ class RequestParser:
         "_max_line_size",
         "_parser",
         "_pending_error",
+        "_stream",
         "_url",
         "upgraded",
     )
@@ -135,6 +139,7 @@ class RequestParser:
         self._expect = False
         self._chunked = False
         self._content_length: int | None = None
+        self._stream: BodyFeed | None = None
         self.upgraded = False
 
     @property
@@ -172,31 +177,32 @@ class RequestParser:
         return None
 
     # -- httptools callbacks -------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self._in_head = True
-        self._head_bytes = 0
-        self._url = b""
-        self._headers = []
-        self._host = None
-        self._host_count = 0
-        self._expect = False
-        self._chunked = False
-        self._content_length = None
+    # PERF: these run for every request; they keep to attribute stores and no
+    # more calls than llhttp makes (no on_message_begin: on_url starts a head).
 
     def on_url(self, url: bytes) -> None:
-        self._url += url
+        if not self._in_head:
+            self._in_head = True
+            self._head_bytes = 0
+            self._url = url
+            self._headers = []
+            self._host = None
+            self._host_count = 0
+            self._expect = False
+            self._chunked = False
+            self._content_length = None
+            self._stream = None
+        else:
+            self._url += url
         if len(self._url) > self._max_line_size:
             self._fail(414, "Request-URI too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) > self._max_field_size or len(value) > self._max_field_size:
-            self._fail(431, "Request header field too large")
-        headers = self._headers
-        if len(headers) >= self._max_headers:
-            self._fail(431, "Too many request header fields")
-        headers.append((name, value))
         length = len(name)
+        if length > self._max_field_size or len(value) > self._max_field_size:
+            self._fail(431, "Request header field too large")
+        self._headers.append((name, value))
+        # the count is checked when the head ends; max_head_size bounds it before
         if length == 4 or length == 6 or length == 14 or length == 17:
             lname = name.lower()
             if lname == b"host":
@@ -211,40 +217,47 @@ class RequestParser:
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        if len(self._headers) > self._max_headers:
+            self._fail(431, "Too many request header fields")
         parser = self._parser
         version = _VERSIONS.get(parser.get_http_version())
         if version is None:
             self._fail(505, "HTTP version not supported")
-        host: str | None = None
-        if self._host_count > 1:
-            # RFC 9112 3.2: more than one Host field line is a 400.
-            self._fail(400, "Duplicate Host header")
-        if self._host is not None:
-            host = self._host.decode("utf-8", "surrogateescape")
-        elif version == (1, 1):
-            # RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
-            self._fail(400, "Missing Host header")
+        if self._host_count != 1:
+            if self._host_count > 1:
+                # RFC 9112 3.2: more than one Host field line is a 400.
+                self._fail(400, "Duplicate Host header")
+            if version == (1, 1):
+                # RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
+                self._fail(400, "Missing Host header")
+            host = None
+        else:
+            host = self._host.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
-        head = RequestHead(
-            method,
-            self._url.decode("utf-8", "surrogateescape"),
-            version,  # type: ignore[arg-type]
-            self._headers,
-            keep_alive=parser.should_keep_alive(),
-            upgrade=parser.should_upgrade(),
-            chunked=self._chunked,
-            content_length=self._content_length,
-            host=host,
-            expect_continue=self._expect,
+        self._stream = self._listener.on_head(
+            RequestHead(
+                method,
+                self._url.decode("utf-8", "surrogateescape"),
+                version,  # type: ignore[arg-type]
+                self._headers,
+                parser.should_keep_alive(),
+                parser.should_upgrade(),
+                self._chunked,
+                self._content_length,
+                host,
+                self._expect,
+            )
         )
-        self._listener.on_head(head)
 
     def on_body(self, body: bytes) -> None:
-        self._listener.on_body(body)
+        if self._stream is not None:
+            self._stream.feed(body)
 
     def on_message_complete(self) -> None:
-        self._listener.on_complete()
+        if self._stream is not None:
+            self._stream.feed_eof()
+            self._stream = None
 
     def _fail(self, status: int, message: str) -> None:
         self._pending_error = ProtocolError(status, message)

@@ -37,11 +37,9 @@ def render_head(
     exactly one CR and one LF per line when no field holds one, so counting them
     checks every field at once.
     """
-    lines = [_status_line(version, status, reason)]
-    lines += [f"{name}: {value}\r\n" for name, value in headers]
-    lines.append("\r\n")
-    text = "".join(lines)
-    n = len(lines)
+    line = _STATUS_LINES.get((version, status, reason)) or _status_line(version, status, reason)
+    text = line + "".join([f"{name}: {value}\r\n" for name, value in headers]) + "\r\n"
+    n = len(headers) + 2
     if text.count("\n") != n or text.count("\r") != n:
         raise HeaderInjectionError()
     return text.encode("utf-8", "surrogateescape")

@@ -38,12 +38,10 @@ from squall.h1.parser import RequestHead, RequestParser
 from squall.h1.writer import LAST_CHUNK, chunk, render_head
 from squall.http.status import reason_for
 from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
-from squall.server.stepping import step
-from squall.typedefs import BodyTimeoutError, ClientDisconnectedError
+from squall.server.stepping import StepTask, step
+from squall.typedefs import BodyTimeoutError, ClientDisconnectedError, MalformedBodyError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from squall.server.server import Server
 
 logger = logging.getLogger("squall.server")
@@ -74,7 +72,8 @@ class HttpProtocol(asyncio.Protocol):
         )
         # the queue
         self._queue: deque[_Entry] = deque()
-        self._receiving: BodyStream | None = None  # the body llhttp is filling
+        self._receiving: BodyStream | None = None  # the last body llhttp started
+        self._stand_in = StepTask()
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
         self._current: RequestHead | None = None
@@ -127,10 +126,13 @@ class HttpProtocol(asyncio.Protocol):
             tail = self._parser.feed(data)
         except ProtocolError as exc:
             self._parser_dead = True
-            self._queue.append(exc)
-            if self._receiving is not None:
-                self._receiving.set_exception(ClientDisconnectedError(exc.message))
+            if self._receiving is not None and not self._receiving.is_complete():
+                # The request owning this body gets the error through its body
+                # stream and answers it (a 400 when it reads the body).
+                exc.during_body = True
+                self._receiving.set_exception(MalformedBodyError(exc.message))
                 self._receiving = None
+            self._queue.append(exc)
         else:
             if tail is not None:
                 self._parser_dead = True
@@ -141,9 +143,10 @@ class HttpProtocol(asyncio.Protocol):
             self._pause(_PAUSE_QUEUE)
 
     def eof_received(self) -> bool | None:
-        if self._receiving is not None:
-            self._receiving.set_exception(ClientDisconnectedError("Client closed mid-body"))
-            self._receiving = None
+        receiving = self._receiving
+        if receiving is not None and not receiving.is_complete():
+            receiving.set_exception(ClientDisconnectedError("Client closed mid-body"))
+        self._receiving = None
         if not self._busy and not self._queue:
             return None  # close now
         self._stopping = True
@@ -160,26 +163,16 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- ParserListener ------------------------------------------------------
 
-    def on_head(self, head: RequestHead) -> None:
-        body: BodyStream | EmptyBody
+    def on_head(self, head: RequestHead) -> BodyStream | None:
         if head.chunked or head.content_length:
             hook = self._send_continue if head.expect_continue else None
             config = self._config
             stream = BodyStream(self, config.body_high_water, config.body_low_water, hook)
             self._receiving = stream
-            body = stream
-        else:
-            body = EMPTY_BODY
-        self._queue.append((head, body))
-
-    def on_body(self, data: bytes) -> None:
-        if self._receiving is not None:
-            self._receiving.feed(data)
-
-    def on_complete(self) -> None:
-        if self._receiving is not None:
-            self._receiving.feed_eof()
-            self._receiving = None
+            self._queue.append((head, stream))
+            return stream
+        self._queue.append((head, EMPTY_BODY))
+        return None
 
     # -- FlowOwner (body streams) ---------------------------------------------
 
@@ -214,6 +207,8 @@ class HttpProtocol(asyncio.Protocol):
     def _run(self) -> None:
         """Answer queued requests in order while their handlers finish in place."""
         queue = self._queue
+        loop = self._loop
+        handler = self._handler
         batch: list[bytes] = []
         self._batch = batch
         try:
@@ -228,18 +223,24 @@ class HttpProtocol(asyncio.Protocol):
                 self._bytes_sent = 0
                 self._close_after = head.upgrade
                 try:
-                    task = step(self._loop, self._handler(head, body, self))
+                    task = step(loop, handler(head, body, self), self._stand_in)
                 except Exception:  # the handler is the framework: it should not raise
                     logger.exception("Unhandled error while answering %r", head)
                     self._internal_error()
                     break
-                if task is None:
-                    if not self._request_done():
-                        break
-                else:
+                if task is not None:
+                    self._stand_in = StepTask()
                     self._busy = True
                     self._task = task
                     task.add_done_callback(self._on_task_done)
+                elif (
+                    self._close_after
+                    or self._chunked
+                    or not self._bytes_sent
+                    or body is not EMPTY_BODY
+                    or self._stopping
+                ) and not self._request_done():
+                    break
         finally:
             self._batch = None
             if batch and self._transport is not None:
@@ -267,7 +268,11 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
 
     def _request_done(self) -> bool:
-        """Finish the current request; True when the connection goes on."""
+        """Finish the current request; True when the connection goes on.
+
+        PERF: ``_run`` skips this for a request without a body whose response
+        went out whole and kept the connection.
+        """
         self.last_activity = self._loop.time()
         if self._chunked:  # a streamed response its handler never finished
             self._close_after = True
@@ -280,7 +285,7 @@ class HttpProtocol(asyncio.Protocol):
             body.discard()
         self._current = None
         self._current_body = EMPTY_BODY
-        if self._server.shutting_down:
+        if self._server.shutting_down or self._stopping:
             self._close_after = True
         return not self._close_after
 
@@ -292,7 +297,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _answer_error(self, exc: ProtocolError) -> None:
         logger.debug("Bad request: %s", exc.message)
-        self._write_error(exc.status, exc.message)
+        if not exc.during_body:
+            self._write_error(exc.status, exc.message)
         self._close_after = True
 
     def _write_error(self, status: int, message: str) -> None:
@@ -350,9 +356,9 @@ class HttpProtocol(asyncio.Protocol):
         config = self._config
         if self._busy:
             if self._body_waiting and idle > config.body_timeout:
-                for stream in (self._receiving,):
-                    if stream is not None:
-                        stream.set_exception(BodyTimeoutError("Request body timed out"))
+                stream = self._current_body
+                if isinstance(stream, BodyStream) and not stream.is_complete():
+                    stream.set_exception(BodyTimeoutError("Request body timed out"))
         elif self._queue:
             return
         elif self._parser.in_head:
@@ -374,33 +380,81 @@ class HttpProtocol(asyncio.Protocol):
         elif self._transport is not None:
             self._transport.write(data)
 
+    def _keep_alive(
+        self, version: tuple[int, int], keep_alive: bool | None, headers: list[tuple[str, str]]
+    ) -> None:
+        """Decide whether the connection outlives this response; say so in the head.
+
+        The response may only veto (False); the rest is the connection's business:
+        what the client asked, an upgrade, a body not fully received, a shutdown.
+        """
+        current = self._current
+        if (
+            keep_alive is False
+            or self._close_after
+            or current is None
+            or not current.keep_alive
+            or self._stopping
+            or self._server.shutting_down
+            or not self._current_body.is_complete()
+        ):
+            self._close_after = True
+            if version == (1, 1):
+                headers.append(("Connection", "close"))
+        elif version == (1, 0):
+            headers.append(("Connection", "keep-alive"))
+
     def send_response(
         self,
         version: tuple[int, int],
         status: int,
         reason: str,
-        headers: Sequence[tuple[str, str]],
+        headers: list[tuple[str, str]],
         body: bytes,
-        keep_alive: bool,
+        keep_alive: bool | None,
     ) -> None:
-        if not keep_alive:
-            self._close_after = True
-        head = render_head(version, status, reason, headers)
-        self._write(head + body if body else head)
+        current = self._current
+        if (  # PERF: _keep_alive() inlined for the common case
+            keep_alive is None
+            and version == (1, 1)
+            and not self._close_after
+            and current is not None
+            and current.keep_alive
+            and not self._stopping
+            and not self._server.shutting_down
+            and self._current_body.is_complete()
+        ):
+            head = render_head(version, status, reason, headers)
+        else:
+            self._keep_alive(version, keep_alive, headers)
+            head = render_head(version, status, reason, headers)
+        size = len(body)
+        self._bytes_sent += len(head) + size
+        batch = self._batch
+        if size < 16384:
+            data = head + body
+            if batch is not None:
+                batch.append(data)
+            elif self._transport is not None:
+                self._transport.write(data)
+        elif batch is not None:
+            batch.append(head)
+            batch.append(body)
+        elif self._transport is not None:
+            self._transport.writelines((head, body))
 
     def start_response(
         self,
         version: tuple[int, int],
         status: int,
         reason: str,
-        headers: Sequence[tuple[str, str]],
+        headers: list[tuple[str, str]],
         chunked: bool,
-        keep_alive: bool,
+        keep_alive: bool | None,
     ) -> None:
         if self._transport is None:
             raise ClientDisconnectedError("Connection lost")
-        if not keep_alive:
-            self._close_after = True
+        self._keep_alive(version, keep_alive, headers)
         self._chunked = chunked
         self._write(render_head(version, status, reason, headers))
 
@@ -438,6 +492,11 @@ class HttpProtocol(asyncio.Protocol):
     @property
     def closing(self) -> bool:
         return self._close_after or self._stopping or self._server.shutting_down
+
+    @property
+    def will_close(self) -> bool:
+        """True when the response just sent ends the connection."""
+        return self._close_after
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if self._transport is None:

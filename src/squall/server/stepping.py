@@ -95,26 +95,29 @@ async def _continue(coro: Coroutine[Any, Any, None], pending: Any) -> None:
 
 
 def step(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], stand_in: StepTask
 ) -> asyncio.Task[None] | None:
     """Run ``coro`` until it first suspends; return the Task that finishes it, or None.
 
-    Exceptions the coroutine raises during the step propagate to the caller.
+    ``stand_in`` is current while the step runs; when a Task is returned the
+    stand-in has adopted it and must not be used again. Exceptions the
+    coroutine raises during the step propagate to the caller.
     """
     ctx = contextvars.copy_context()
-    stand_in: StepTask | None = StepTask()
     try:
         _enter_task(loop, stand_in)  # type: ignore[arg-type]
     except RuntimeError:  # called from inside a task: that task stays current
-        stand_in = None
+        try:
+            pending = ctx.run(coro.send, None)
+        except StopIteration:
+            return None
+        return loop.create_task(_continue(coro, pending), context=ctx)
     try:
         pending = ctx.run(coro.send, None)
     except StopIteration:
         return None
     finally:
-        if stand_in is not None:
-            _leave_task(loop, stand_in)  # type: ignore[arg-type]
+        _leave_task(loop, stand_in)  # type: ignore[arg-type]
     task = loop.create_task(_continue(coro, pending), context=ctx)
-    if stand_in is not None:
-        stand_in.adopt(task)
+    stand_in.adopt(task)
     return task
