@@ -94,6 +94,20 @@ class ResponseSink(Protocol):
         """
         ...
 
+    def send_simple(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        content_type: str | None,
+        body: bytes,
+        head_only: bool,
+        keep_alive: bool | None,
+    ) -> None:
+        """Write a whole response whose only headers are Content-Type and -Length
+        (plus Date, Server and Connection); ``head_only`` leaves the body out (HEAD)."""
+        ...
+
     def start_response(
         self,
         version: tuple[int, int],

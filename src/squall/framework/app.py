@@ -13,7 +13,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from functools import partial, update_wrapper
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, Generic, TypeVar, cast, get_args, overload
 
 from squall.framework.exceptions import (
     HTTPException,
@@ -59,7 +59,11 @@ class AppKey(Generic[_T]):
         return True
 
     def __repr__(self) -> str:
-        t = self._t
+        t: Any = self._t
+        if t is None:
+            orig = getattr(self, "__orig_class__", None)  # AppKey[int]("n")
+            if orig is not None:
+                t = get_args(orig)[0]
         tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
         return f"<AppKey({self._name}, type={tname})>"
 
@@ -340,7 +344,11 @@ class Application(MutableMapping[Any, Any]):
             if self._run_middlewares:
                 handler = self._wrap(handler)
             response = await handler(request)
-            if response.__class__ is Response and not self._has_prepare_hooks:
+            if (
+                response.__class__ is Response
+                and not self._has_prepare_hooks
+                and response._sink is None
+            ):
                 # PERF: the common case, sent without another coroutine
                 response._send_whole(request)
                 return
@@ -371,7 +379,8 @@ class Application(MutableMapping[Any, Any]):
             if sink.bytes_sent:
                 raise
             server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
-            response = Response(status=504, text="504: Gateway Timeout")
+            response = Response(status=504, content_type="text/plain")
+            response.force_close()
         except Exception as exc:
             if sink.bytes_sent:
                 raise  # the head is out: the server drops the connection
@@ -410,7 +419,7 @@ def _bad_return(request: Request, value: Any) -> Response:
             else f"Web-handler should return a response instance, got {kind!r}"
         ),
     )
-    return _internal_error(request)
+    return Response(status=500, text="500: Internal Server Error")
 
 
 __all__ = [

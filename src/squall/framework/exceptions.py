@@ -248,11 +248,8 @@ class HTTPRequestEntityTooLarge(HTTPClientError):
 
     status_code = 413
 
-    def __init__(self, max_size: float, actual_size: float, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "text",
-            f"Maximum request body size {max_size} exceeded, actual body size {actual_size}",
-        )
+    def __init__(self, max_size: float, actual_size: float = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("text", f"Maximum request body size {max_size} exceeded.")
         super().__init__(**kwargs)
 
 

@@ -19,7 +19,11 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from squall.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from squall.framework.exceptions import (
+    HTTPBadRequest,
+    HTTPRequestEntityTooLarge,
+    NotAppKeyWarning,
+)
 from squall.framework.reify import reify
 from squall.framework.streams import StreamReader
 from squall.http import hdrs
@@ -72,6 +76,14 @@ class BaseRequest(MutableMapping[Any, Any]):
     """An HTTP request, as aiohttp's ``web.BaseRequest``."""
 
     _has_prepare_hooks = False
+    # PERF: defaults on the class; an instance stores only what it uses.
+    _read_bytes: bytes | None = None
+    _match_info: UrlMappingMatchInfo | None = None
+    _post: MultiDictProxy[str] | None = None
+
+    @reify
+    def _state(self) -> dict[Any, Any]:
+        return {}
 
     def __init__(
         self,
@@ -85,11 +97,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         self._body = body
         self._sink = sink
         self._app = app
-        self._state: dict[Any, Any] = {}
         self._client_max_size = client_max_size
-        self._read_bytes: bytes | None = None
-        self._match_info: UrlMappingMatchInfo | None = None
-        self._post: MultiDictProxy[str] | None = None
 
     # -- the request line ----------------------------------------------------
 
@@ -141,7 +149,7 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def path_qs(self) -> str:
-        return self.rel_url.path_qs
+        return str(self.rel_url)
 
     @reify
     def query_string(self) -> str:
@@ -168,8 +176,23 @@ class BaseRequest(MutableMapping[Any, Any]):
         return tuple(self._head.raw_headers)
 
     @reify
+    def _absolute_url(self) -> URL | None:
+        """The request-target in absolute-form (RFC 9112 3.2.2), with our scheme."""
+        target = self._head.target
+        if target[:1] == "/" or target == "*":
+            return None
+        try:
+            url = URL(target)
+        except ValueError:
+            raise HTTPBadRequest(text="Invalid request target") from None
+        return url.with_scheme(self.scheme) if url.absolute else None
+
+    @reify
     def host(self) -> str:
         """The Host header, or the local socket address when there is none."""
+        absolute = self._absolute_url
+        if absolute is not None:  # RFC 9112 3.2.2: the target's authority wins
+            return absolute.host or ""
         host = self._head.host
         if host is not None:
             return host
@@ -198,6 +221,8 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def url(self) -> URL:
+        if self._absolute_url is not None:
+            return self._absolute_url
         try:
             base = URL.build(scheme=self.scheme, authority=self.host)
         except ValueError:
@@ -330,9 +355,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         except (UnicodeDecodeError, LookupError):
             raise HTTPBadRequest(text="Request body is not valid text") from None
 
-    async def json(
-        self, *, loads: Any = json.loads, content_type: str | None = "application/json"
-    ) -> Any:
+    async def json(self, *, loads: Any = json.loads, content_type: str | None = None) -> Any:
         """The body parsed as JSON; a 400 for another media type or invalid JSON."""
         body = await self.text()
         if content_type and not _expected_type(self.content_type, content_type):
@@ -351,7 +374,6 @@ class BaseRequest(MutableMapping[Any, Any]):
         if self.method not in _FORM_METHODS or self.content_type not in (
             "",
             "application/x-www-form-urlencoded",
-            "application/octet-stream",
         ):
             self._post = MultiDictProxy(MultiDict())
             return self._post
@@ -427,7 +449,17 @@ class BaseRequest(MutableMapping[Any, Any]):
     def __getitem__(self, key: Any) -> Any:
         return self._state[key]
 
+    _seen_str_keys: set[str] = set()
+
     def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, RequestKey) and key not in BaseRequest._seen_str_keys:
+            BaseRequest._seen_str_keys.add(key)
+            warnings.warn(
+                "It is recommended to use web.RequestKey instances for keys.\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#request-s-storage",
+                category=NotAppKeyWarning,
+                stacklevel=2,
+            )
         self._state[key] = value
 
     def __delitem__(self, key: Any) -> None:

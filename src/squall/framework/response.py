@@ -9,7 +9,6 @@ head at ``prepare()`` and its body piece by piece.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from http.cookies import Morsel, SimpleCookie
@@ -17,11 +16,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from multidict import CIMultiDict, istr
 
-from squall import __version__
 from squall.http import hdrs
 from squall.http.cookies import set_morsel
 from squall.http.dates import format_http_date, http_date_now, parse_http_date
+from squall.http.etag import ETag
 from squall.http.mediatype import parse_content_type
+from squall.http.product import SERVER_SOFTWARE
 from squall.http.status import REASONS as _REASONS
 from squall.http.status import body_forbidden, reason_for
 from squall.typedefs import ResponseSink
@@ -29,7 +29,6 @@ from squall.typedefs import ResponseSink
 if TYPE_CHECKING:
     from squall.framework.request import BaseRequest
 
-SERVER_SOFTWARE = f"Python/{sys.version_info[0]}.{sys.version_info[1]} squall/{__version__}"
 
 _T = TypeVar("_T")
 _CONTENT_TYPE = hdrs.CONTENT_TYPE
@@ -213,24 +212,31 @@ class StreamResponse(MutableMapping[Any, Any]):
             self._headers[hdrs.LAST_MODIFIED] = value
 
     @property
-    def etag(self) -> str | None:
+    def etag(self) -> ETag | None:
         value = self._headers.get(hdrs.ETAG)
-        if value is None:
+        if not value:
             return None
-        if value.startswith("W/"):
+        if value == "*":
+            return ETag("*")
+        is_weak = value.startswith("W/")
+        if is_weak:
             value = value[2:]
-        return value.strip('"')
+        if len(value) < 2 or value[0] != '"' or value[-1] != '"' or '"' in value[1:-1]:
+            return None
+        return ETag(value[1:-1], is_weak)
 
     @etag.setter
-    def etag(self, value: str | None) -> None:
+    def etag(self, value: ETag | str | None) -> None:
         if value is None:
             self._headers.pop(hdrs.ETAG, None)
-        elif value == "*":
-            self._headers[hdrs.ETAG] = value
-        else:
-            if '"' in value:
-                raise ValueError("ETag value must not contain a double quote")
-            self._headers[hdrs.ETAG] = f'"{value}"'
+            return
+        tag, weak = (value.value, value.is_weak) if isinstance(value, ETag) else (value, False)
+        if tag == "*" and not weak:
+            self._headers[hdrs.ETAG] = tag
+            return
+        if '"' in tag:
+            raise ValueError("ETag value must not contain a double quote")
+        self._headers[hdrs.ETAG] = f'W/"{tag}"' if weak else f'"{tag}"'
 
     # -- cookies -----------------------------------------------------------
 
@@ -493,7 +499,7 @@ class Response(StreamResponse):
             real_headers = headers
         else:
             real_headers = CIMultiDict(headers)
-        if content_type is not None and ";" in content_type:
+        if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
         if text is not None:
             if _CONTENT_TYPE in real_headers:
@@ -612,18 +618,18 @@ class Response(StreamResponse):
             and request._head.method != "CONNECT"
         ):
             # PERF: nobody touched the headers: the head is four known lines.
-            ctype = self._lazy_ctype
-            if ctype is None:
-                # RFC 9110 8.3: a default type only for a non-empty body, after the length
-                items = [("Content-Length", str(len(body)))]
-                if body:
-                    items.append(("Content-Type", "application/octet-stream"))
-            else:
-                items = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
-            items.append(("Date", http_date_now()))
-            items.append(("Server", SERVER_SOFTWARE))
-            if request._head.method == "HEAD":
-                body = b""
+            request._sink.send_simple(
+                request._head.version,
+                status,
+                self._reason,
+                self._lazy_ctype,
+                body,
+                request._head.method == "HEAD",
+                self._keep_alive,
+            )
+            self._body_length = len(body)
+            self._eof_sent = True
+            return
         else:
             items = self._head_items(request, len(body))
             if body_forbidden(request.method, status):

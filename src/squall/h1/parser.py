@@ -22,6 +22,7 @@ from typing import Protocol
 import httptools
 
 from squall.h1.errors import ProtocolError
+from squall.http.version import HttpVersion10, HttpVersion11
 
 
 class RequestHead:
@@ -82,7 +83,7 @@ class ParserListener(Protocol):
     def on_head(self, head: RequestHead) -> BodyFeed | None: ...
 
 
-_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+_VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # PERF: decoding the method with a dict hit instead of bytes.decode per request.
 _METHODS = {
     m.encode(): m
@@ -110,6 +111,8 @@ class RequestParser:
         "_parser",
         "_pending_error",
         "_stream",
+        "_trailers",
+        "_upgrade",
         "_url",
         "upgraded",
     )
@@ -140,6 +143,8 @@ class RequestParser:
         self._chunked = False
         self._content_length: int | None = None
         self._stream: BodyFeed | None = None
+        self._upgrade = False
+        self._trailers = 0
         self.upgraded = False
 
     @property
@@ -178,22 +183,24 @@ class RequestParser:
 
     # -- httptools callbacks -------------------------------------------------
     # PERF: these run for every request; they keep to attribute stores and no
-    # more calls than llhttp makes (no on_message_begin: on_url starts a head).
+    # more calls than llhttp makes.
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_bytes = 0
+        self._url = b""
+        self._headers = []
+        self._host = None
+        self._host_count = 0
+        self._expect = False
+        self._chunked = False
+        self._upgrade = False
+        self._content_length = None
+        self._stream = None
+        self._trailers = 0
 
     def on_url(self, url: bytes) -> None:
-        if not self._in_head:
-            self._in_head = True
-            self._head_bytes = 0
-            self._url = url
-            self._headers = []
-            self._host = None
-            self._host_count = 0
-            self._expect = False
-            self._chunked = False
-            self._content_length = None
-            self._stream = None
-        else:
-            self._url += url
+        self._url += url
         if len(self._url) > self._max_line_size:
             self._fail(414, "Request-URI too long")
 
@@ -201,9 +208,16 @@ class RequestParser:
         length = len(name)
         if length > self._max_field_size or len(value) > self._max_field_size:
             self._fail(431, "Request header field too large")
+        if not self._in_head:
+            # A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as
+            # aiohttp drops them, but counted so that a body cannot hide a flood.
+            self._trailers += 1
+            if self._trailers > self._max_headers:
+                self._fail(431, "Too many trailer fields")
+            return
         self._headers.append((name, value))
         # the count is checked when the head ends; max_head_size bounds it before
-        if length == 4 or length == 6 or length == 14 or length == 17:
+        if length == 4 or length == 6 or length == 7 or length == 14 or length == 17:
             lname = name.lower()
             if lname == b"host":
                 self._host = value
@@ -214,6 +228,8 @@ class RequestParser:
                 self._content_length = int(value)  # llhttp checked the digits
             elif lname == b"transfer-encoding":
                 self._chunked = True  # llhttp accepts only "chunked" last
+            elif lname == b"upgrade":
+                self._upgrade = True
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -235,6 +251,8 @@ class RequestParser:
             host = self._host.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
+        # PERF: llhttp only flags an upgrade for CONNECT or an Upgrade header
+        upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
         self._stream = self._listener.on_head(
             RequestHead(
                 method,
@@ -242,7 +260,7 @@ class RequestParser:
                 version,  # type: ignore[arg-type]
                 self._headers,
                 parser.should_keep_alive(),
-                parser.should_upgrade(),
+                upgrade,
                 self._chunked,
                 self._content_length,
                 host,

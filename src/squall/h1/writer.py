@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from squall.h1.errors import ProtocolError
+from squall.http.dates import http_date_now
+from squall.http.product import SERVER_SOFTWARE
 
 _STATUS_LINES: dict[tuple[tuple[int, int], int, str], str] = {}
 
@@ -43,6 +45,54 @@ def render_head(
     if text.count("\n") != n or text.count("\r") != n:
         raise HeaderInjectionError()
     return text.encode("utf-8", "surrogateescape")
+
+
+_SIMPLE: dict[tuple[tuple[int, int], int, str, str | None, bool], tuple[bytes, bytes]] = {}
+_date_text = ""
+_date_lines = b""
+
+
+def _date_server_lines() -> bytes:
+    global _date_text, _date_lines
+    now = http_date_now()
+    if now is not _date_text:
+        _date_text = now
+        _date_lines = f"Date: {now}\r\nServer: {SERVER_SOFTWARE}\r\n".encode()
+    return _date_lines
+
+
+def render_simple_head(
+    version: tuple[int, int],
+    status: int,
+    reason: str,
+    content_type: str | None,
+    length: int,
+    connection: bytes,
+) -> bytes:
+    """The head of a response with only the standard headers, in aiohttp's order.
+
+    ``Content-Type`` (``application/octet-stream`` after the length when None and
+    the body is not empty), ``Content-Length``, ``Date``, ``Server``, then the
+    ``connection`` line (b"" or a whole ``Connection: ...\r\n``).
+
+    PERF: everything but the length and the date is rendered, checked and
+    cached once per (status, reason, content type); a response head costs a
+    dict lookup and a few concatenations.
+    """
+    key = (version, status, reason, content_type, length == 0)
+    parts = _SIMPLE.get(key)
+    if parts is None:
+        if content_type is None:
+            tail = [] if length == 0 else [("Content-Type", "application/octet-stream")]
+            fields = [("Content-Length", ""), *tail]
+        else:
+            fields = [("Content-Type", content_type), ("Content-Length", "")]
+        text = render_head(version, status, reason, fields)[:-2]  # validated; no final CRLF
+        marker = text.index(b"Content-Length: ") + len(b"Content-Length: ")
+        parts = (text[:marker], text[marker:])
+        if len(_SIMPLE) < 1024:
+            _SIMPLE[key] = parts
+    return b"%b%d%b%b%b\r\n" % (parts[0], length, parts[1], _date_server_lines(), connection)
 
 
 def chunk(data: bytes) -> bytes:

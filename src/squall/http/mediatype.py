@@ -16,5 +16,7 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     msg = Message()
     msg["content-type"] = value
     params = msg.get_params() or []
-    mimetype = params[0][0].lower() if params else "application/octet-stream"
+    mimetype = params[0][0].lower() if params else ""
+    if mimetype.count("/") != 1:  # as email.message.Message.get_content_type()
+        mimetype = "application/octet-stream"
     return mimetype, {k.lower(): v for k, v in params[1:]}

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from squall.h1.errors import ProtocolError
 from squall.h1.parser import RequestHead, RequestParser
-from squall.h1.writer import LAST_CHUNK, chunk, render_head
+from squall.h1.writer import LAST_CHUNK, chunk, render_head, render_simple_head
 from squall.http.status import reason_for
 from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
 from squall.server.stepping import StepTask, step
@@ -320,6 +320,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._lingering = True
         self._parser_dead = True
+        batch = self._batch
+        if batch:  # answers of this batch go out before the write side shuts
+            transport.write(b"".join(batch))
+            batch.clear()
         self._resume(_PAUSE_QUEUE | _PAUSE_BODY)
         if transport.can_write_eof():
             try:
@@ -428,6 +432,42 @@ class HttpProtocol(asyncio.Protocol):
         else:
             self._keep_alive(version, keep_alive, headers)
             head = render_head(version, status, reason, headers)
+        self._emit(head, body)
+
+    def send_simple(
+        self,
+        version: tuple[int, int],
+        status: int,
+        reason: str,
+        content_type: str | None,
+        body: bytes,
+        head_only: bool,
+        keep_alive: bool | None,
+    ) -> None:
+        current = self._current
+        if (
+            keep_alive is None
+            and version == (1, 1)
+            and not self._close_after
+            and current is not None
+            and current.keep_alive
+            and not self._stopping
+            and not self._server.shutting_down
+            and self._current_body.is_complete()
+        ):
+            connection = b""
+        else:
+            lines: list[tuple[str, str]] = []
+            self._keep_alive(version, keep_alive, lines)
+            connection = (
+                b"%s: %s\r\n" % (lines[0][0].encode(), lines[0][1].encode()) if lines else b""
+            )
+        size = len(body)
+        head = render_simple_head(version, status, reason, content_type, size, connection)
+        self._emit(head, b"" if head_only else body)
+
+    def _emit(self, head: bytes, body: bytes) -> None:
+        """Queue or write a whole response; a small body shares the head's bytes."""
         size = len(body)
         self._bytes_sent += len(head) + size
         batch = self._batch

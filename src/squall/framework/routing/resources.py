@@ -37,7 +37,7 @@ _Resolved = tuple["dict[str, str] | None", "AbstractRoute | None", set[str]]
 
 def quote_path(value: str) -> str:
     """Percent-encode a path value for a URL (``/`` and ``%`` included)."""
-    return URL.build(path=value, encoded=False).raw_path.replace("/", "%2F")
+    return URL.build(path=value, encoded=False).raw_path
 
 
 def unquote_path_safe(value: str) -> str:
@@ -116,9 +116,11 @@ class Resource(AbstractResource):
         expect_handler: Any = None,
     ) -> ResourceRoute:
         method = method.upper()
-        if method in self._routes or (method == hdrs.METH_ANY and self._any_route is not None):
+        existing = self._routes.get(method, self._any_route)
+        if existing is not None:
             raise RuntimeError(
-                f"Added route will never be executed, method {method} is already registered"
+                "Added route will never be executed, "
+                f"method {existing.method} is already registered"
             )
         route = ResourceRoute(method, handler, self, expect_handler=expect_handler)
         self.register_route(route)
