@@ -381,6 +381,10 @@ class Application(MutableMapping[Any, Any]):
             server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
             response = Response(status=504, content_type="text/plain")
             response.force_close()
+        except ConnectionError as exc:
+            # the client went away (mid-body, mid-response): nothing to answer
+            server_logger.debug("Client %s disconnected: %s", request.remote, exc)
+            raise
         except Exception as exc:
             if sink.bytes_sent:
                 raise  # the head is out: the server drops the connection

@@ -95,9 +95,11 @@ class RequestParser:
     """Feed bytes in; heads, body chunks and completions come out through a listener."""
 
     __slots__ = (
+        "_after_chunk_header",
         "_chunked",
         "_content_length",
         "_expect",
+        "_field_bytes",
         "_head_bytes",
         "_headers",
         "_host",
@@ -111,6 +113,7 @@ class RequestParser:
         "_parser",
         "_pending_error",
         "_stream",
+        "_te",
         "_trailers",
         "_upgrade",
         "_url",
@@ -145,6 +148,9 @@ class RequestParser:
         self._stream: BodyFeed | None = None
         self._upgrade = False
         self._trailers = 0
+        self._te = b""
+        self._field_bytes = 0
+        self._after_chunk_header = False
         self.upgraded = False
 
     @property
@@ -157,6 +163,7 @@ class RequestParser:
 
         Raises ProtocolError on bad input.
         """
+        in_trailers = self._after_chunk_header
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -173,9 +180,10 @@ class RequestParser:
             raise ProtocolError(400, "Invalid method") from None
         except httptools.HttpParserError as exc:
             raise ProtocolError(400, _short(exc)) from None
-        if self._in_head:
+        if self._in_head or (in_trailers and self._after_chunk_header):
             # SECURITY: llhttp hands us a header only when its line ends, and
-            # httptools buffers it until then: bound what a head may hold.
+            # httptools buffers it until then: bound what a head (or a trailer
+            # section: bytes after a chunk-size line and no chunk data) may hold.
             self._head_bytes += len(data)
             if self._head_bytes > self._max_head_size:
                 raise ProtocolError(431, "Request header fields too large")
@@ -188,6 +196,8 @@ class RequestParser:
     def on_message_begin(self) -> None:
         self._in_head = True
         self._head_bytes = 0
+        self._field_bytes = 0
+        self._te = b""
         self._url = b""
         self._headers = []
         self._host = None
@@ -215,6 +225,11 @@ class RequestParser:
             if self._trailers > self._max_headers:
                 self._fail(431, "Too many trailer fields")
             return
+        # a whole head can come in one read: count what it holds, not only what
+        # is still arriving (feed())
+        self._field_bytes += length + len(value) + 4
+        if self._field_bytes > self._max_head_size:
+            self._fail(431, "Request header fields too large")
         self._headers.append((name, value))
         # the count is checked when the head ends; max_head_size bounds it before
         if length == 4 or length == 6 or length == 7 or length == 14 or length == 17:
@@ -227,7 +242,8 @@ class RequestParser:
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
             elif lname == b"transfer-encoding":
-                self._chunked = True  # llhttp accepts only "chunked" last
+                self._chunked = True
+                self._te = value
             elif lname == b"upgrade":
                 self._upgrade = True
 
@@ -239,6 +255,14 @@ class RequestParser:
         version = _VERSIONS.get(parser.get_http_version())
         if version is None:
             self._fail(505, "HTTP version not supported")
+        if self._chunked and self._te.rpartition(b",")[2].strip().lower() != b"chunked":
+            # RFC 9112 6.3: chunked must be the final coding, else 400. llhttp
+            # says so too, but only after this callback has handed the head on.
+            self._fail(400, "Transfer-Encoding must end with chunked")
+        if self._chunked and self._te.strip().lower() != b"chunked":
+            # RFC 9112 6.1: a coding this server does not implement (gzip, chunked)
+            # is a 501; passing the coded bytes on as the body would be wrong.
+            self._fail(501, "Transfer-Encoding not implemented")
         if self._host_count != 1:
             if self._host_count > 1:
                 # RFC 9112 3.2: more than one Host field line is a 400.
@@ -259,7 +283,8 @@ class RequestParser:
                 self._url.decode("utf-8", "surrogateescape"),
                 version,  # type: ignore[arg-type]
                 self._headers,
-                parser.should_keep_alive(),
+                # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding closes after it
+                parser.should_keep_alive() and not (self._chunked and version == (1, 0)),
                 upgrade,
                 self._chunked,
                 self._content_length,
@@ -268,11 +293,17 @@ class RequestParser:
             )
         )
 
+    def on_chunk_header(self) -> None:
+        self._after_chunk_header = True
+        self._head_bytes = 0
+
     def on_body(self, body: bytes) -> None:
+        self._after_chunk_header = False
         if self._stream is not None:
             self._stream.feed(body)
 
     def on_message_complete(self) -> None:
+        self._after_chunk_header = False
         if self._stream is not None:
             self._stream.feed_eof()
             self._stream = None

@@ -48,6 +48,8 @@ logger = logging.getLogger("squall.server")
 
 _PAUSE_QUEUE = 1
 _PAUSE_BODY = 2
+_PAUSE_WRITE = 4
+_BATCH_LIMIT = 64 * 1024  # bytes of in-place responses held before a write
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 _Entry = tuple[RequestHead, "BodyStream | EmptyBody"] | ProtocolError
@@ -74,6 +76,7 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: deque[_Entry] = deque()
         self._receiving: BodyStream | None = None  # the last body llhttp started
         self._stand_in = StepTask()
+        self._served = False  # a request head has arrived on this connection
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
         self._current: RequestHead | None = None
@@ -93,6 +96,7 @@ class HttpProtocol(asyncio.Protocol):
         self._lingering = False
         # timeouts
         self.last_activity = self._loop.time()
+        self._head_started: float | None = None  # when the head now arriving began
         self._body_waiting = False
         self.closed = False
 
@@ -119,7 +123,7 @@ class HttpProtocol(asyncio.Protocol):
             waiter.set_exception(lost)
 
     def data_received(self, data: bytes) -> None:
-        self.last_activity = self._loop.time()
+        now = self._loop.time()
         if self._parser_dead:
             return  # lingering before a close, or bytes after an upgrade nobody took
         try:
@@ -137,6 +141,17 @@ class HttpProtocol(asyncio.Protocol):
             if tail is not None:
                 self._parser_dead = True
                 self._upgrade_tail = tail
+        receiving = self._receiving
+        if self._parser.in_head:
+            if self._head_started is None:
+                self._head_started = now
+            self.last_activity = now
+        else:
+            self._head_started = None
+            if self._queue or self._busy or (receiving is not None and not receiving.is_complete()):
+                self.last_activity = now
+            # else only empty lines came (RFC 9112 2.2 lets us skip them): they
+            # must not keep an idle connection alive
         if not self._busy:
             self._run()
         elif len(self._queue) > self._config.max_pipeline:
@@ -147,23 +162,29 @@ class HttpProtocol(asyncio.Protocol):
         if receiving is not None and not receiving.is_complete():
             receiving.set_exception(ClientDisconnectedError("Client closed mid-body"))
         self._receiving = None
-        if not self._busy and not self._queue:
+        if self._lingering or (not self._busy and not self._queue):
             return None  # close now
         self._stopping = True
         return True  # keep the write side open to answer what is queued
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        self._pause(_PAUSE_WRITE)  # no new requests while the client is not reading
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        self._resume(_PAUSE_WRITE)
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        elif not self._busy and self._queue and not self._lingering:
+            self._run()  # answer what waited for the client to read
 
     # -- ParserListener ------------------------------------------------------
 
     def on_head(self, head: RequestHead) -> BodyStream | None:
+        self._head_started = None  # a head that starts later in this read starts now
+        self._served = True
         if head.chunked or head.content_length:
             hook = self._send_continue if head.expect_continue else None
             config = self._config
@@ -199,8 +220,13 @@ class HttpProtocol(asyncio.Protocol):
                 self._transport.resume_reading()
 
     def _send_continue(self) -> None:
-        if self._transport is not None and self._bytes_sent == 0:
-            self._transport.write(_CONTINUE)
+        transport = self._transport
+        if transport is not None and self._bytes_sent == 0:
+            batch = self._batch
+            if batch:  # the responses before this request go first
+                transport.write(b"".join(batch))
+                batch.clear()
+            transport.write(_CONTINUE)
 
     # -- answering the queue -------------------------------------------------
 
@@ -211,8 +237,11 @@ class HttpProtocol(asyncio.Protocol):
         handler = self._handler
         batch: list[bytes] = []
         self._batch = batch
+        batched = 0
         try:
-            while queue and not self._busy and self._transport is not None:
+            while (
+                queue and not self._busy and not self._write_paused and self._transport is not None
+            ):
                 entry = queue.popleft()
                 if isinstance(entry, ProtocolError):
                     self._answer_error(entry)
@@ -224,8 +253,9 @@ class HttpProtocol(asyncio.Protocol):
                 self._close_after = head.upgrade
                 try:
                     task = step(loop, handler(head, body, self), self._stand_in)
-                except Exception:  # the handler is the framework: it should not raise
-                    logger.exception("Unhandled error while answering %r", head)
+                except Exception as exc:  # answered below; the server must go on
+                    if not isinstance(exc, ConnectionError):
+                        logger.exception("Unhandled error while answering %r", head)
                     self._internal_error()
                     break
                 if task is not None:
@@ -238,9 +268,15 @@ class HttpProtocol(asyncio.Protocol):
                     or self._chunked
                     or not self._bytes_sent
                     or body is not EMPTY_BODY
-                    or self._stopping
+                    or (self._stopping and not queue)
                 ) and not self._request_done():
                     break
+                batched += self._bytes_sent
+                if batched > _BATCH_LIMIT and batch and self._transport is not None:
+                    # write now: the transport says (pause_writing) when to stop
+                    self._transport.write(b"".join(batch))
+                    batch.clear()
+                    batched = 0
         finally:
             self._batch = None
             if batch and self._transport is not None:
@@ -285,7 +321,7 @@ class HttpProtocol(asyncio.Protocol):
             body.discard()
         self._current = None
         self._current_body = EMPTY_BODY
-        if self._server.shutting_down or self._stopping:
+        if self._server.shutting_down or (self._stopping and not self._queue):
             self._close_after = True
         return not self._close_after
 
@@ -324,7 +360,12 @@ class HttpProtocol(asyncio.Protocol):
         if batch:  # answers of this batch go out before the write side shuts
             transport.write(b"".join(batch))
             batch.clear()
-        self._resume(_PAUSE_QUEUE | _PAUSE_BODY)
+        dropped = ClientDisconnectedError("Connection closing")
+        for entry in self._queue:  # never to be answered: nothing may wait on them
+            if not isinstance(entry, ProtocolError) and isinstance(entry[1], BodyStream):
+                entry[1].set_exception(dropped)
+        self._queue.clear()
+        self._resume(_PAUSE_QUEUE | _PAUSE_BODY | _PAUSE_WRITE)
         if transport.can_write_eof():
             try:
                 transport.write_eof()
@@ -342,7 +383,7 @@ class HttpProtocol(asyncio.Protocol):
     def close_idle(self) -> bool:
         """Close now if no request is running or waiting; else close after it."""
         self._stopping = True
-        if not self._busy and not self._queue and not self._parser.in_head:
+        if self._lingering or (not self._busy and not self._queue and not self._parser.in_head):
             if self._transport is not None:
                 self._transport.close()
             return True
@@ -366,12 +407,14 @@ class HttpProtocol(asyncio.Protocol):
         elif self._queue:
             return
         elif self._parser.in_head:
-            if idle > config.head_timeout:
+            started = self._head_started
+            if started is not None and now - started > config.head_timeout:
                 self._parser_dead = True
                 self._close_after = True
                 self._write_error(408, "Request head timed out")
                 self._close()
-        elif idle > config.keepalive_timeout:
+        elif idle > config.keepalive_timeout or (not self._served and idle > config.head_timeout):
+            # a connection that never sent a request gets at most the head timeout
             self._transport.close()
 
     # -- ResponseSink ------------------------------------------------------------
@@ -398,7 +441,7 @@ class HttpProtocol(asyncio.Protocol):
             or self._close_after
             or current is None
             or not current.keep_alive
-            or self._stopping
+            or (self._stopping and not self._queue)
             or self._server.shutting_down
             or not self._current_body.is_complete()
         ):
@@ -424,7 +467,7 @@ class HttpProtocol(asyncio.Protocol):
             and not self._close_after
             and current is not None
             and current.keep_alive
-            and not self._stopping
+            and not (self._stopping and not self._queue)
             and not self._server.shutting_down
             and self._current_body.is_complete()
         ):
@@ -451,7 +494,7 @@ class HttpProtocol(asyncio.Protocol):
             and not self._close_after
             and current is not None
             and current.keep_alive
-            and not self._stopping
+            and not (self._stopping and not self._queue)
             and not self._server.shutting_down
             and self._current_body.is_complete()
         ):
@@ -531,7 +574,9 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def closing(self) -> bool:
-        return self._close_after or self._stopping or self._server.shutting_down
+        return (
+            self._close_after or (self._stopping and not self._queue) or self._server.shutting_down
+        )
 
     @property
     def will_close(self) -> bool:

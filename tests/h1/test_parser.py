@@ -1,0 +1,524 @@
+"""``squall.h1.parser.RequestParser`` without I/O: bytes in, heads and bodies out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from squall.h1.errors import ProtocolError
+from squall.h1.parser import RequestParser
+from squall.h1.writer import LAST_CHUNK, chunk
+
+
+class Recorder:
+    """A parser listener that records what comes out, in order.
+
+    ``on_head`` returns the recorder itself as the body feed; ``on_body`` and
+    ``on_complete`` are there too, so either listener style records the same events.
+    """
+
+    def __init__(self) -> None:
+        self.heads: list[Any] = []
+        self.events: list[tuple[str, Any]] = []
+
+    def on_head(self, head: Any) -> Recorder:
+        self.heads.append(head)
+        self.events.append(("head", head.target))
+        return self
+
+    def feed(self, data: bytes) -> None:
+        self.events.append(("body", bytes(data)))
+
+    def feed_eof(self) -> None:
+        self.events.append(("end", None))
+
+    on_body = feed
+    on_complete = feed_eof
+
+    def merged(self) -> list[tuple[str, Any]]:
+        """Events with adjacent body pieces joined (so splitting does not matter)."""
+        out: list[tuple[str, Any]] = []
+        for kind, value in self.events:
+            if kind == "body" and out and out[-1][0] == "body":
+                out[-1] = ("body", out[-1][1] + value)
+            else:
+                out.append((kind, value))
+        return out
+
+    def bodies(self) -> list[bytes]:
+        """One body per request (b"" for a request without one)."""
+        result: list[bytes] = []
+        current: bytes | None = None
+        for kind, value in self.events:
+            if kind == "head":
+                if current is not None:
+                    result.append(current)
+                current = b""
+            elif kind == "body":
+                assert current is not None
+                current += value
+        if current is not None:
+            result.append(current)
+        return result
+
+
+def parse(data: bytes, **limits: int) -> Recorder:
+    rec = Recorder()
+    parser = RequestParser(rec, **limits)
+    assert parser.feed(data) is None
+    return rec
+
+
+def parse_bytewise(data: bytes, **limits: int) -> Recorder:
+    rec = Recorder()
+    parser = RequestParser(rec, **limits)
+    for i in range(len(data)):
+        assert parser.feed(data[i : i + 1]) is None
+    return rec
+
+
+def refuse(data: bytes, **limits: int) -> tuple[ProtocolError, Recorder]:
+    rec = Recorder()
+    parser = RequestParser(rec, **limits)
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(data)
+    return info.value, rec
+
+
+GET = b"GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\nX-Thing: a b\tc\r\nAccept: */*\r\n\r\n"
+POST = b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world"
+CHUNKED = (
+    b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n6;name=value\r\n world\r\nA\r\n0123456789\r\n0\r\n\r\n"
+)
+
+
+# -- whole requests ------------------------------------------------------------
+
+
+def test_get_head() -> None:
+    rec = parse(GET)
+    [head] = rec.heads
+    assert head.method == "GET"
+    assert head.target == "/path?q=1"
+    assert head.version == (1, 1)
+    assert head.raw_headers == [
+        (b"Host", b"example.com"),
+        (b"X-Thing", b"a b\tc"),
+        (b"Accept", b"*/*"),
+    ]
+    assert head.host == "example.com"
+    assert head.keep_alive is True
+    assert head.upgrade is False
+    assert head.chunked is False
+    assert head.content_length is None
+    assert head.expect_continue is False
+    assert rec.bodies() == [b""]
+
+
+def test_post_with_content_length() -> None:
+    rec = parse(POST)
+    [head] = rec.heads
+    assert head.method == "POST"
+    assert head.content_length == 11
+    assert head.chunked is False
+    assert rec.merged() == [("head", "/echo"), ("body", b"hello world"), ("end", None)]
+
+
+def test_chunked_body() -> None:
+    rec = parse(CHUNKED)
+    [head] = rec.heads
+    assert head.chunked is True
+    assert head.content_length is None
+    assert rec.merged() == [("head", "/up"), ("body", b"hello world0123456789"), ("end", None)]
+
+
+def test_zero_content_length() -> None:
+    rec = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+    assert rec.heads[0].content_length == 0
+    assert rec.bodies() == [b""]
+
+
+def test_leading_empty_lines_are_ignored() -> None:
+    rec = parse(b"\r\n\r\n" + GET)
+    assert [h.target for h in rec.heads] == ["/path?q=1"]
+
+
+def test_other_methods_and_targets() -> None:
+    data = (
+        b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"
+        b"DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n"
+        b"GET http://h/abs HTTP/1.1\r\nHost: h\r\n\r\n"
+        b"PROPFIND /dav HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    rec = parse(data)
+    assert [(h.method, h.target) for h in rec.heads] == [
+        ("OPTIONS", "*"),
+        ("DELETE", "/x"),
+        ("GET", "http://h/abs"),
+        ("PROPFIND", "/dav"),
+    ]
+
+
+def test_keep_alive_flags() -> None:
+    rec = parse(
+        b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+    )
+    assert [h.keep_alive for h in rec.heads] == [True, False]
+    assert parse(b"GET / HTTP/1.0\r\n\r\n").heads[0].keep_alive is False
+    rec = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert rec.heads[0].keep_alive is True
+
+
+def test_expect_continue_flag() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+    [head] = rec.heads
+    assert head.expect_continue is True
+    assert rec.bodies() == [b""]  # the body has not come yet
+    parser.feed(b"abc")
+    assert rec.merged()[1:] == [("body", b"abc"), ("end", None)]
+
+
+def test_http10_without_host_is_fine() -> None:
+    rec = parse(b"GET / HTTP/1.0\r\n\r\n")
+    [head] = rec.heads
+    assert head.version == (1, 0)
+    assert head.host is None
+
+
+def test_upgrade_returns_the_bytes_after_the_head() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    data = (
+        b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        b"\x81\x05hello"
+    )
+    assert parser.feed(data) == b"\x81\x05hello"
+    assert parser.upgraded is True
+    assert rec.heads[0].upgrade is True
+
+
+# -- splitting and pipelining ------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [GET, POST, CHUNKED], ids=["get", "post", "chunked"])
+def test_byte_by_byte_gives_the_same_result(data: bytes) -> None:
+    whole = parse(data)
+    bytewise = parse_bytewise(data)
+    assert bytewise.merged() == whole.merged()
+    assert [h.raw_headers for h in bytewise.heads] == [h.raw_headers for h in whole.heads]
+    assert [h.target for h in bytewise.heads] == [h.target for h in whole.heads]
+
+
+@pytest.mark.parametrize("data", [GET, POST, CHUNKED], ids=["get", "post", "chunked"])
+def test_every_split_point_gives_the_same_result(data: bytes) -> None:
+    whole = parse(data)
+    for i in range(1, len(data)):
+        rec = Recorder()
+        parser = RequestParser(rec)
+        parser.feed(data[:i])
+        parser.feed(data[i:])
+        assert rec.merged() == whole.merged(), i
+        assert rec.heads[0].raw_headers == whole.heads[0].raw_headers, i
+
+
+def test_pipelined_requests_in_one_feed() -> None:
+    rec = parse(GET + POST + CHUNKED + GET)
+    assert [h.target for h in rec.heads] == ["/path?q=1", "/echo", "/up", "/path?q=1"]
+    assert rec.bodies() == [b"", b"hello world", b"hello world0123456789", b""]
+    assert [kind for kind, _ in rec.merged()].count("end") == 4
+
+
+def test_pipelined_requests_byte_by_byte() -> None:
+    rec = parse_bytewise(POST + GET + CHUNKED)
+    assert [h.target for h in rec.heads] == ["/echo", "/path?q=1", "/up"]
+    assert rec.bodies() == [b"hello world", b"", b"hello world0123456789"]
+
+
+def test_trailing_partial_request_waits() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    parser.feed(GET + b"GET /next HTTP/1.1\r\nHo")
+    assert [h.target for h in rec.heads] == ["/path?q=1"]
+    assert parser.in_head is True
+    parser.feed(b"st: h\r\n\r\n")
+    assert [h.target for h in rec.heads] == ["/path?q=1", "/next"]
+    assert parser.in_head is False
+
+
+def test_body_is_not_parsed_as_a_request() -> None:
+    body = b"GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+    rec = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert [h.target for h in rec.heads] == ["/"]
+    assert rec.bodies() == [body]
+
+
+def test_chunked_roundtrip_with_the_writer() -> None:
+    payload = bytes(range(256)) * 100
+    framed = b"".join(chunk(payload[i : i + 1000]) for i in range(0, len(payload), 1000))
+    data = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + framed
+    rec = parse(data + chunk(b"") + LAST_CHUNK)
+    assert rec.bodies() == [payload]
+
+
+def test_chunked_trailers_are_not_merged_into_the_head() -> None:
+    """RFC 9110 6.5.1: a trailer is not a header; a trailer ``Host`` or ``X-Role``
+    must not appear in the head the handler reads after the body."""
+    data = (
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\nX-Role: admin\r\nHost: evil\r\n\r\n"
+    )
+    rec = parse(data)
+    [head] = rec.heads
+    assert rec.bodies() == [b"hello"]
+    assert head.raw_headers == [(b"Host", b"h"), (b"Transfer-Encoding", b"chunked")]
+    assert head.host == "h"
+
+
+def test_too_many_trailers_are_refused() -> None:
+    trailers = b"".join(b"T-%d: v\r\n" % i for i in range(1000))
+    data = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailers
+    err, _ = refuse(data + b"\r\n")
+    assert err.status in (400, 431)
+
+
+# -- limits ----------------------------------------------------------------------
+
+
+def test_url_at_limit() -> None:
+    rec = parse(b"GET /" + b"a" * 8189 + b" HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert len(rec.heads[0].target) == 8190
+
+
+def test_url_too_long() -> None:
+    err, rec = refuse(b"GET /" + b"a" * 8190 + b" HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert err.status == 414
+    assert rec.heads == []
+
+
+def test_url_too_long_refused_before_it_ends() -> None:
+    """The URL limit holds while the URL still arrives (no waiting for the line end)."""
+    rec = Recorder()
+    parser = RequestParser(rec)
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(b"GET /")
+        for _ in range(100):
+            parser.feed(b"a" * 1000)
+    assert info.value.status == 414
+
+
+def test_url_limit_is_configurable() -> None:
+    err, _ = refuse(b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: h\r\n\r\n", max_line_size=100)
+    assert err.status == 414
+
+
+def test_header_value_at_limit() -> None:
+    rec = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"v" * 8190 + b"\r\n\r\n")
+    assert rec.heads[0].raw_headers[1] == (b"X-Big", b"v" * 8190)
+
+
+def test_header_value_too_long() -> None:
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"v" * 8191 + b"\r\n\r\n")
+    assert err.status == 431
+    assert rec.heads == []
+
+
+def test_header_name_too_long() -> None:
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: h\r\nX" + b"n" * 8191 + b": v\r\n\r\n")
+    assert err.status == 431
+    assert rec.heads == []
+
+
+def test_header_value_too_long_byte_by_byte() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_field_size=100)
+    data = b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"v" * 101 + b"\r\n\r\n"
+    with pytest.raises(ProtocolError) as info:
+        for i in range(len(data)):
+            parser.feed(data[i : i + 1])
+    assert info.value.status == 431
+    assert rec.heads == []
+
+
+def test_128_headers_are_fine() -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(127))
+    rec = parse(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n")
+    assert len(rec.heads[0].raw_headers) == 128
+
+
+def test_129_headers_are_too_many() -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(128))
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n")
+    assert err.status == 431
+    assert rec.heads == []
+
+
+def test_head_over_max_head_size_in_one_feed() -> None:
+    """The whole head arrives in one read: the total still counts."""
+    fields = b"".join(b"X-%d: %s\r\n" % (i, b"v" * 1000) for i in range(20))
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n", max_head_size=16384)
+    assert err.status == 431
+    assert rec.heads == []
+
+
+def test_head_over_max_head_size_in_pieces() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=16384)
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\n")
+        for i in range(20):
+            parser.feed(b"X-%d: %s\r\n" % (i, b"v" * 1000))
+    assert info.value.status == 431
+    assert rec.heads == []
+
+
+def test_head_under_max_head_size_in_pieces() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=16384)
+    parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\n")
+    for i in range(10):
+        parser.feed(b"X-%d: %s\r\n" % (i, b"v" * 1000))
+    parser.feed(b"\r\n")
+    assert len(rec.heads) == 1
+
+
+def test_head_size_counts_per_request() -> None:
+    """Many small pipelined requests in pieces never add up to one big head."""
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=1024)
+    request = b"GET / HTTP/1.1\r\nHost: h\r\nX-Pad: " + b"p" * 200 + b"\r\n\r\n"
+    for _ in range(50):
+        parser.feed(request[:100])
+        parser.feed(request[100:])
+    assert len(rec.heads) == 50
+
+
+# -- Host and version rules --------------------------------------------------------------
+
+
+def test_duplicate_host() -> None:
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    assert err.status == 400
+    assert rec.heads == []
+
+
+def test_duplicate_identical_host() -> None:
+    err, _ = refuse(b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n")
+    assert err.status == 400
+
+
+def test_missing_host_on_http11() -> None:
+    err, rec = refuse(b"GET / HTTP/1.1\r\nX-A: b\r\n\r\n")
+    assert err.status == 400
+    assert "Host" in err.message
+    assert rec.heads == []
+
+
+def test_http2_request_line() -> None:
+    err, rec = refuse(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n")
+    assert err.status == 505
+    assert rec.heads == []
+
+
+def test_http09_style_request_line() -> None:
+    err, rec = refuse(b"GET /\r\n\r\n")
+    assert err.status in (400, 505)
+    assert rec.heads == []
+
+
+# -- framing and syntax errors ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"GET / HTTP/1.1 x\r\nHost: h\r\n\r\n", id="request-line-extra"),
+        pytest.param(b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", id="space-in-target"),
+        pytest.param(b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n", id="bad-method-char"),
+        pytest.param(b"get / HTTP/1.1\r\nHost: h\r\n\r\n", id="lowercase-method"),
+        pytest.param(b"GET /a\x00b HTTP/1.1\r\nHost: h\r\n\r\n", id="nul-in-target"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n", id="space-before-colon"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", id="ctl-in-value"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n", id="del-in-value"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", id="obs-fold"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: h\r\n: b\r\n\r\n", id="empty-name"),
+        pytest.param(b"GET / HTTP/1.1\nHost: h\n\n", id="bare-lf"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", id="bare-lf-in-head"),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            id="cl-and-te",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Length: 3\r\n\r\n0\r\n\r\n",
+            id="te-and-cl",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+            id="two-content-lengths",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -3\r\n\r\n", id="negative-length"
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            id="te-chunked-not-last",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+            id="te-gzip",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\nabc",
+            id="te-identity",
+        ),
+    ],
+)
+def test_refused_without_a_head(data: bytes) -> None:
+    """Every check runs before ``on_head``: a listener never sees a refused head."""
+    err, rec = refuse(data)
+    assert err.status == 400
+    assert rec.heads == []
+    assert 0 < len(err.message) <= 80
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"zz\r\nhello\r\n0\r\n\r\n", id="not-hex"),
+        pytest.param(b"5 \r\nhello\r\n0\r\n\r\n", id="space-after-size"),
+        pytest.param(b"ffffffffffffffffff\r\n", id="overflow"),
+        pytest.param(b"5\r\nhelloXX0\r\n\r\n", id="no-crlf-after-data"),
+        pytest.param(b"5\nhello\n0\n\n", id="bare-lf"),
+        pytest.param(b"5;a=\x01\r\nhello\r\n0\r\n\r\n", id="ctl-in-extension"),
+    ],
+)
+def test_bad_chunked_body(body: bytes) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    err, rec = refuse(head + body)
+    assert err.status == 400
+    assert ("end", None) not in rec.events  # the body never looks complete
+
+
+def test_parser_stays_dead_after_an_error() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    with pytest.raises(ProtocolError):
+        parser.feed(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n")
+    with pytest.raises(ProtocolError):
+        parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert rec.heads == []
+
+
+def test_requests_before_an_error_come_out() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(GET + POST + b"GET / HTTP/1.1\r\nHost : h\r\n\r\n" + GET)
+    assert info.value.status == 400
+    assert [h.target for h in rec.heads] == ["/path?q=1", "/echo"]
+    assert rec.bodies() == [b"", b"hello world"]
