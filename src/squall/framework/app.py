@@ -333,14 +333,21 @@ class Application(MutableMapping[Any, Any]):
         if self._has_prepare_hooks:
             request._has_prepare_hooks = True
         try:
-            target = head.target
-            path = target.partition("?")[0]
+            path = head.target
+            if "?" in path:
+                path = path.partition("?")[0]
             if "%" in path or "#" in path or path[:1] != "/":
                 path = request._match_path  # decoding needed: the slow way
-            info = self._router.resolve_path(head.method, path)
-            info._bind(self)
-            request._match_info = info
-            handler = info._route._handler
+            route = self._router._resolve_fixed(head.method, path)
+            if route is not None:
+                # PERF: a fixed path has no values; its match info is built if asked
+                request._route = route
+                handler = route._handler
+            else:
+                info = self._router.resolve_path(head.method, path)
+                info._bind(self)
+                request._match_info = info
+                handler = info._route._handler
             if self._run_middlewares:
                 handler = self._wrap(handler)
             response = await handler(request)

@@ -25,6 +25,7 @@ from squall.framework.exceptions import (
     NotAppKeyWarning,
 )
 from squall.framework.reify import reify
+from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.framework.streams import StreamReader
 from squall.http import hdrs
 from squall.http.cookies import parse_cookie_header
@@ -35,7 +36,7 @@ from squall.typedefs import BodySource, RequestHead, ResponseSink
 if TYPE_CHECKING:
     from squall.framework.app import Application
     from squall.framework.response import StreamResponse
-    from squall.framework.routing.matchinfo import UrlMappingMatchInfo
+    from squall.framework.routing.resources import AbstractRoute
 
 _T = TypeVar("_T")
 _JSON_TYPE = re.compile(r"^(?:application/|[\w.-]+/[\w.+-]+?\+)json$")
@@ -78,7 +79,18 @@ class BaseRequest(MutableMapping[Any, Any]):
     _has_prepare_hooks = False
     # PERF: defaults on the class; an instance stores only what it uses.
     _read_bytes: bytes | None = None
-    _match_info: UrlMappingMatchInfo | None = None
+    _route: AbstractRoute | None = None  # a fixed-path route, its match info not built yet
+
+    @reify
+    def _match_info(self) -> UrlMappingMatchInfo | None:
+        """Built on first use when routing found a fixed path (most handlers never ask)."""
+        route = self._route
+        if route is None or self._app is None:
+            return None
+        info = UrlMappingMatchInfo({}, route)
+        info._bind(self._app)
+        return info
+
     _post: MultiDictProxy[str] | None = None
 
     @reify

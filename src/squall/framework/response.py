@@ -12,6 +12,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from http.cookies import Morsel, SimpleCookie
+from json.encoder import JSONEncoder as _StdJSONEncoder
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _encode_ascii
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from multidict import CIMultiDict, istr
@@ -471,9 +474,13 @@ class Response(StreamResponse):
             if text is not None:
                 if not isinstance(text, str):
                     raise TypeError(f"text argument must be str ({type(text)!r})")
-                charset = charset or "utf-8"
-                lazy_ctype: str | None = (content_type or "text/plain") + "; charset=" + charset
-                body = text.encode(charset)
+                if content_type is None and charset is None:  # the default: no concatenation
+                    lazy_ctype: str | None = "text/plain; charset=utf-8"
+                    body = text.encode()
+                else:
+                    charset = charset or "utf-8"
+                    lazy_ctype = (content_type or "text/plain") + "; charset=" + charset
+                    body = text.encode(charset)
             elif content_type is not None:
                 lazy_ctype = (
                     content_type if charset is None else content_type + "; charset=" + charset
@@ -653,6 +660,25 @@ class Response(StreamResponse):
 
 
 JSONEncoder = Callable[[Any], str]
+_std_default = _StdJSONEncoder().default
+
+
+def _dumps(obj: Any) -> str:
+    """``json.dumps(obj)`` with its defaults, without its Python set-up.
+
+    PERF: ``json.dumps`` builds a JSONEncoder and walks its options in Python
+    for every call (about 0.5 µs); this calls the C encoder it ends up in
+    with the same settings (ensure_ascii, ", " and ": ", circular check, NaN
+    allowed), so the output is byte for byte the same.
+    """
+    if _c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return json.dumps(obj)
+    if isinstance(obj, str):
+        return _encode_ascii(obj)
+    encode = _c_make_encoder({}, _std_default, _encode_ascii, None, ": ", ", ", False, False, True)
+    return "".join(encode(obj, 0))
+
+
 _sentinel: Any = object()
 
 
@@ -679,9 +705,9 @@ def json_response(
     reason: str | None = None,
     headers: Mapping[str, str] | None = None,
     content_type: str = "application/json",
-    dumps: JSONEncoder = json.dumps,
+    dumps: JSONEncoder = _dumps,
 ) -> Response:
-    """Return a Response holding ``data`` serialised as JSON."""
+    """Return a Response holding ``data`` serialised as JSON (``json.dumps`` by default)."""
     if data is not _sentinel:
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")

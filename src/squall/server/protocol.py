@@ -469,7 +469,7 @@ class HttpProtocol(asyncio.Protocol):
             and current.keep_alive
             and not (self._stopping and not self._queue)
             and not self._server.shutting_down
-            and self._current_body.is_complete()
+            and (self._current_body is EMPTY_BODY or self._current_body.is_complete())
         ):
             head = render_head(version, status, reason, headers)
         else:
@@ -496,7 +496,7 @@ class HttpProtocol(asyncio.Protocol):
             and current.keep_alive
             and not (self._stopping and not self._queue)
             and not self._server.shutting_down
-            and self._current_body.is_complete()
+            and (self._current_body is EMPTY_BODY or self._current_body.is_complete())
         ):
             connection = b""
         else:

@@ -228,11 +228,10 @@ class DynamicResource(Resource):
         route = self._route_for(method)
         if route is None:
             return None, None, self._allowed
-        return (
-            {key: unquote_path_safe(value) for key, value in match.groupdict().items()},
-            route,
-            self._allowed,
-        )
+        values = match.groupdict()
+        if "%" in path:  # only an encoded %2F or %25 is left to decode
+            values = {key: unquote_path_safe(value) for key, value in values.items()}
+        return values, route, self._allowed
 
     def add_prefix(self, prefix: str) -> None:
         self._pattern = re.compile(re.escape(prefix) + self._pattern.pattern)
