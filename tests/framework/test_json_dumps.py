@@ -25,7 +25,7 @@ CASES: list[Any] = [
     None,
     True,
     [{"k": i, "v": str(i) * i} for i in range(20)],
-    {1: "int key", 2.5: "float key", None: "none key", True: "bool key"},
+    {1: "int key", 2.5: "float key", None: "none key", False: "bool key"},
 ]
 
 
