@@ -12,7 +12,7 @@ from squall.framework.response import _dumps
 
 CASES: list[Any] = [
     {"message": "Hello, World!"},
-    {"nested": {"a": [1, 2.5, None, True, False]}, "b": "é\u2028\n\"quote\""},
+    {"nested": {"a": [1, 2.5, None, True, False]}, "b": 'é\u2028\n"quote"'},
     [],
     {},
     "plain string",

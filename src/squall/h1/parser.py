@@ -83,6 +83,7 @@ class ParserListener(Protocol):
     def on_head(self, head: RequestHead) -> BodyFeed | None: ...
 
 
+_new_head = object.__new__
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # PERF: decoding the method with a dict hit instead of bytes.decode per request.
 _METHODS = {
@@ -112,6 +113,7 @@ class RequestParser:
         "_max_line_size",
         "_parser",
         "_pending_error",
+        "_special",
         "_stream",
         "_te",
         "_trailers",
@@ -149,6 +151,7 @@ class RequestParser:
         self._upgrade = False
         self._trailers = 0
         self._te = b""
+        self._special = False
         self._field_bytes = 0
         self._after_chunk_header = False
         self.upgraded = False
@@ -197,17 +200,18 @@ class RequestParser:
         self._in_head = True
         self._head_bytes = 0
         self._field_bytes = 0
-        self._te = b""
         self._url = b""
         self._headers = []
         self._host = None
         self._host_count = 0
-        self._expect = False
-        self._chunked = False
-        self._upgrade = False
-        self._content_length = None
-        self._stream = None
-        self._trailers = 0
+        if self._special:  # PERF: the rare fields are reset only after a head set one
+            self._special = False
+            self._te = b""
+            self._expect = False
+            self._chunked = False
+            self._upgrade = False
+            self._content_length = None
+            self._trailers = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -221,6 +225,7 @@ class RequestParser:
         if not self._in_head:
             # A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as
             # aiohttp drops them, but counted so that a body cannot hide a flood.
+            self._special = True
             self._trailers += 1
             if self._trailers > self._max_headers:
                 self._fail(431, "Too many trailer fields")
@@ -237,7 +242,9 @@ class RequestParser:
             if lname == b"host":
                 self._host = value
                 self._host_count += 1
-            elif lname == b"expect":
+                return
+            self._special = True
+            if lname == b"expect":
                 self._expect = value.lower() == b"100-continue"
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
@@ -277,21 +284,19 @@ class RequestParser:
         method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
         # PERF: llhttp only flags an upgrade for CONNECT or an Upgrade header
         upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
-        self._stream = self._listener.on_head(
-            RequestHead(
-                method,
-                self._url.decode("utf-8", "surrogateescape"),
-                version,  # type: ignore[arg-type]
-                self._headers,
-                # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding closes after it
-                parser.should_keep_alive() and not (self._chunked and version == (1, 0)),
-                upgrade,
-                self._chunked,
-                self._content_length,
-                host,
-                self._expect,
-            )
-        )
+        head = _new_head(RequestHead)  # PERF: the slots filled here, no __init__ frame
+        head.method = method
+        head.target = self._url.decode("utf-8", "surrogateescape")
+        head.version = version  # type: ignore[assignment]
+        head.raw_headers = self._headers
+        # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding closes after it
+        head.keep_alive = parser.should_keep_alive() and not (self._chunked and version == (1, 0))
+        head.upgrade = upgrade
+        head.chunked = self._chunked
+        head.content_length = self._content_length
+        head.host = host
+        head.expect_continue = self._expect
+        self._stream = self._listener.on_head(head)
 
     def on_chunk_header(self) -> None:
         self._after_chunk_header = True

@@ -79,6 +79,15 @@ def render_simple_head(
     cached once per (status, reason, content type); a response head costs a
     dict lookup and a few concatenations.
     """
+    global _heads_date
+    now = http_date_now()
+    if now is not _heads_date:  # whole heads are valid for the second they name
+        _HEADS.clear()
+        _heads_date = now
+    hkey = (status, content_type, length, connection, reason, version)
+    head = _HEADS.get(hkey)
+    if head is not None:
+        return head
     key = (version, status, reason, content_type, length == 0)
     parts = _SIMPLE.get(key)
     if parts is None:
@@ -92,7 +101,16 @@ def render_simple_head(
         parts = (text[:marker], text[marker:])
         if len(_SIMPLE) < 1024:
             _SIMPLE[key] = parts
-    return b"%b%d%b%b%b\r\n" % (parts[0], length, parts[1], _date_server_lines(), connection)
+    head = b"%b%d%b%b%b\r\n" % (parts[0], length, parts[1], _date_server_lines(), connection)
+    if len(_HEADS) < 256:
+        _HEADS[hkey] = head
+    return head
+
+
+# PERF: the same few responses (same status, type and length) repeat within a
+# second; their whole heads are kept until the Date changes.
+_HEADS: dict[tuple[object, ...], bytes] = {}
+_heads_date = ""
 
 
 def chunk(data: bytes) -> bytes:

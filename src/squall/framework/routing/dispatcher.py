@@ -71,14 +71,6 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def resolve_path(self, method: str, path: str) -> UrlMappingMatchInfo:
         """Route ``method`` + ``path`` (decoded but for %2F/%25) to a match info."""
         index = self._index
-        candidates = index.get(path)
-        if candidates is not None:
-            # PERF: a fixed path registered first under its own key is one dict hit.
-            first = candidates[0]
-            if isinstance(first, PlainResource) and first._path == path:
-                fast = first._routes.get(method) or first._any_route
-                if fast is not None:
-                    return UrlMappingMatchInfo({}, fast)
         allowed: set[str] | None = None  # PERF: no set unless a resource refuses
         part = path
         while True:

@@ -16,14 +16,15 @@ if TYPE_CHECKING:
 class UrlMappingMatchInfo(dict[str, str]):
     """``request.match_info``: path values (always str) plus the matched route."""
 
-    __slots__ = ("_apps", "_current_app", "_frozen", "_route")
+    # PERF: defaults on the class; a match on one app stores only _route and
+    # _current_app (see _bind).
+    _apps: list[Application] | None = None
+    _current_app: Application | None = None
+    _frozen = False
 
     def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
-        super().__init__(match_dict)
+        dict.__init__(self, match_dict)
         self._route = route
-        self._apps: list[Application] = []
-        self._current_app: Application | None = None
-        self._frozen = False
 
     @property
     def handler(self) -> Handler:
@@ -46,20 +47,23 @@ class UrlMappingMatchInfo(dict[str, str]):
 
     @property
     def apps(self) -> tuple[Application, ...]:
-        return tuple(self._apps)
+        if self._apps is not None:
+            return tuple(self._apps)
+        return (self._current_app,) if self._current_app is not None else ()
 
     def _bind(self, app: Application) -> None:
-        """PERF: ``add_app`` then ``freeze`` for the common single-app case."""
-        self._apps = [app]
+        """PERF: ``add_app(app)`` then ``freeze()`` for the common single-app case."""
         self._current_app = app
         self._frozen = True
 
     def add_app(self, app: Application) -> None:
         if self._frozen:
             raise RuntimeError("Cannot change apps stack after .freeze() call")
+        apps = list(self.apps)
         if self._current_app is None:
             self._current_app = app
-        self._apps.insert(0, app)
+        apps.insert(0, app)
+        self._apps = apps
 
     @property
     def current_app(self) -> Application:
@@ -92,8 +96,6 @@ class UrlMappingMatchInfo(dict[str, str]):
 
 class MatchInfoError(UrlMappingMatchInfo):
     """Routing failed: the route's handler raises the 404 or 405."""
-
-    __slots__ = ("_exception",)
 
     def __init__(self, http_exception: HTTPException) -> None:
         from squall.framework.routing.resources import SystemRoute
