@@ -84,6 +84,8 @@ class ParserListener(Protocol):
 
 
 _new_head = object.__new__
+# lengths of host, expect, upgrade, connection, content-length, transfer-encoding
+_SPECIAL_LENGTHS = frozenset((4, 6, 7, 10, 14, 17))
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # PERF: decoding the method with a dict hit instead of bytes.decode per request.
 _METHODS = {
@@ -98,6 +100,7 @@ class RequestParser:
     __slots__ = (
         "_after_chunk_header",
         "_chunked",
+        "_connection",
         "_content_length",
         "_expect",
         "_field_bytes",
@@ -152,6 +155,7 @@ class RequestParser:
         self._trailers = 0
         self._te = b""
         self._special = False
+        self._connection = False
         self._field_bytes = 0
         self._after_chunk_header = False
         self.upgraded = False
@@ -212,6 +216,7 @@ class RequestParser:
             self._upgrade = False
             self._content_length = None
             self._trailers = 0
+            self._connection = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -237,13 +242,16 @@ class RequestParser:
             self._fail(431, "Request header fields too large")
         self._headers.append((name, value))
         # the count is checked when the head ends; max_head_size bounds it before
-        if length == 4 or length == 6 or length == 7 or length == 14 or length == 17:
+        if length in _SPECIAL_LENGTHS:
             lname = name.lower()
             if lname == b"host":
                 self._host = value
                 self._host_count += 1
                 return
             self._special = True
+            if lname == b"connection":
+                self._connection = True
+                return
             if lname == b"expect":
                 self._expect = value.lower() == b"100-continue"
             elif lname == b"content-length":
@@ -259,9 +267,16 @@ class RequestParser:
         if len(self._headers) > self._max_headers:
             self._fail(431, "Too many request header fields")
         parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version())
-        if version is None:
-            self._fail(505, "HTTP version not supported")
+        keep_alive = parser.should_keep_alive()
+        if keep_alive and not self._connection:
+            # PERF: llhttp keeps an HTTP/1.x (x >= 1) connection alive unless told
+            # otherwise; with no Connection field that settles the version without
+            # get_http_version(), which formats a string (a quarter of a µs).
+            version = HttpVersion11
+        else:
+            version = _VERSIONS.get(parser.get_http_version())  # type: ignore[assignment]
+            if version is None:
+                self._fail(505, "HTTP version not supported")
         if self._chunked and self._te.rpartition(b",")[2].strip().lower() != b"chunked":
             # RFC 9112 6.3: chunked must be the final coding, else 400. llhttp
             # says so too, but only after this callback has handed the head on.
@@ -287,10 +302,10 @@ class RequestParser:
         head = _new_head(RequestHead)  # PERF: the slots filled here, no __init__ frame
         head.method = method
         head.target = self._url.decode("utf-8", "surrogateescape")
-        head.version = version  # type: ignore[assignment]
+        head.version = version
         head.raw_headers = self._headers
         # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding closes after it
-        head.keep_alive = parser.should_keep_alive() and not (self._chunked and version == (1, 0))
+        head.keep_alive = keep_alive and not (self._chunked and version == (1, 0))
         head.upgrade = upgrade
         head.chunked = self._chunked
         head.content_length = self._content_length
