@@ -224,24 +224,19 @@ class RequestParser:
             self._fail(414, "Request-URI too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        length = len(name)
-        if length > self._max_field_size or len(value) > self._max_field_size:
-            self._fail(431, "Request header field too large")
         if not self._in_head:
-            # A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as
-            # aiohttp drops them, but counted so that a body cannot hide a flood.
-            self._special = True
-            self._trailers += 1
-            if self._trailers > self._max_headers:
-                self._fail(431, "Too many trailer fields")
+            self._on_trailer(name, value)
             return
+        length = len(name)
+        vlength = len(value)
         # a whole head can come in one read: count what it holds, not only what
-        # is still arriving (feed())
-        self._field_bytes += length + len(value) + 4
-        if self._field_bytes > self._max_head_size:
-            self._fail(431, "Request header fields too large")
+        # is still arriving (feed()); the count of fields is checked at its end
+        size = self._field_bytes + length + vlength + 4
+        self._field_bytes = size
+        limit = self._max_field_size
+        if length > limit or vlength > limit or size > self._max_head_size:
+            self._fail(431, "Request header field too large")
         self._headers.append((name, value))
-        # the count is checked when the head ends; max_head_size bounds it before
         if length in _SPECIAL_LENGTHS:
             lname = name.lower()
             if lname == b"host":
@@ -251,8 +246,7 @@ class RequestParser:
             self._special = True
             if lname == b"connection":
                 self._connection = True
-                return
-            if lname == b"expect":
+            elif lname == b"expect":
                 self._expect = value.lower() == b"100-continue"
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
@@ -261,6 +255,17 @@ class RequestParser:
                 self._te = value
             elif lname == b"upgrade":
                 self._upgrade = True
+
+    def _on_trailer(self, name: bytes, value: bytes) -> None:
+        """A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as aiohttp
+        drops them, but counted and bounded so that a body cannot hide a flood."""
+        limit = self._max_field_size
+        if len(name) > limit or len(value) > limit:
+            self._fail(431, "Request header field too large")
+        self._special = True
+        self._trailers += 1
+        if self._trailers > self._max_headers:
+            self._fail(431, "Too many trailer fields")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
