@@ -151,6 +151,11 @@ class ResponseSink(Protocol):
         """Transport information: ``peername``, ``sockname``, ``sslcontext``…"""
         ...
 
+    def hand_over(self, protocol: Any) -> None:
+        """Give the connection to ``protocol`` (an ``asyncio.Protocol``) once a
+        ``101 Switching Protocols`` head has been started: the upgrade hand-off."""
+        ...
+
     @property
     def transport(self) -> Any:
         """The underlying transport (for plugins that insist on it), or None if closed."""

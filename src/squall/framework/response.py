@@ -350,7 +350,7 @@ class StreamResponse(MutableMapping[Any, Any]):
             self._cookies = None
         version = request.version
         connection = headers.get(hdrs.CONNECTION)
-        if connection is not None:
+        if connection is not None and self._status != 101:
             # hop-by-hop: the connection writes its own; "close" is honoured
             if connection.lower() == "close":
                 self._keep_alive = False

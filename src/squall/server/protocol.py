@@ -76,6 +76,7 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: deque[_Entry] = deque()
         self._receiving: BodyStream | None = None  # the last body llhttp started
         self._stand_in = StepTask()
+        self._detached = False  # the connection was handed to another protocol
         self._served = False  # a request head has arrived on this connection
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
@@ -537,7 +538,8 @@ class HttpProtocol(asyncio.Protocol):
     ) -> None:
         if self._transport is None:
             raise ClientDisconnectedError("Connection lost")
-        self._keep_alive(version, keep_alive, headers)
+        if status != 101:  # a protocol switch says its own Connection: Upgrade
+            self._keep_alive(version, keep_alive, headers)
         self._chunked = chunked
         self._write(render_head(version, status, reason, headers))
 
@@ -596,3 +598,32 @@ class HttpProtocol(asyncio.Protocol):
     def upgrade_tail(self) -> bytes | None:
         """Bytes that followed an upgrade request's head (for a protocol taking over)."""
         return self._upgrade_tail
+
+    def hand_over(self, protocol: asyncio.Protocol) -> None:
+        """Give the connection to ``protocol`` (after a ``101 Switching Protocols``).
+
+        The upgrade hand-off: what was written so far goes out first, then
+        ``protocol`` gets the transport (``connection_made``) and the bytes that
+        followed the upgrade request's head (``data_received``). This connection
+        stops reading, timing and closing it.
+        """
+        transport = self._transport
+        current = self._current
+        if transport is None:
+            raise ClientDisconnectedError("Connection lost")
+        if current is None or not current.upgrade or self._queue:
+            raise RuntimeError("Only an upgrade request's handler can hand the connection over")
+        batch = self._batch
+        if batch:
+            transport.write(b"".join(batch))
+            batch.clear()
+        self._detached = True
+        self._parser_dead = True
+        self._close_after = False
+        self._server.connections.discard(self)
+        self._resume(_PAUSE_QUEUE | _PAUSE_BODY | _PAUSE_WRITE)
+        self._transport = None
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if self._upgrade_tail:
+            protocol.data_received(self._upgrade_tail)
