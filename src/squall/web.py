@@ -79,14 +79,9 @@ from squall.framework.exceptions import (
     HTTPVersionNotSupported,
     NotAppKeyWarning,
 )
+from squall.framework.jsonresponse import json_bytes_response, json_response
 from squall.framework.request import BaseRequest, Request, RequestKey
-from squall.framework.response import (
-    Response,
-    ResponseKey,
-    StreamResponse,
-    json_bytes_response,
-    json_response,
-)
+from squall.framework.response import Response, ResponseKey, StreamResponse
 from squall.framework.routing.defs import (
     AbstractRouteDef,
     RouteDef,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from squall.framework.response import _dumps
+from squall.framework.jsonresponse import _dumps
 
 CASES: list[Any] = [
     {"message": "Hello, World!"},

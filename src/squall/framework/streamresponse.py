@@ -1,0 +1,447 @@
+"""``StreamResponse``: a response whose body is written piece by piece.
+
+A response never touches a transport: it renders its head as a list of
+(name, value) pairs and hands head and body to the request's ResponseSink.
+``StreamResponse`` sends its head at ``prepare()`` and its body piece by piece;
+``Response`` (``response.py``) goes out in one ``send_response`` call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from datetime import datetime
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from multidict import CIMultiDict
+
+from squall.http import hdrs
+from squall.http.cookies import set_morsel
+from squall.http.dates import format_http_date, http_date_now, parse_http_date
+from squall.http.etag import ETag
+from squall.http.mediatype import parse_content_type
+from squall.http.product import SERVER_SOFTWARE
+from squall.http.status import REASONS as _REASONS
+from squall.http.status import body_forbidden, reason_for
+from squall.typedefs import ResponseSink
+
+if TYPE_CHECKING:
+    from squall.framework.request import BaseRequest
+
+
+_T = TypeVar("_T")
+_CONTENT_TYPE = hdrs.CONTENT_TYPE
+_CONTENT_LENGTH = hdrs.CONTENT_LENGTH
+_SET_COOKIE = hdrs.SET_COOKIE
+
+
+class ResponseKey(Generic[_T]):
+    """A typed key for the response's own mapping (``resp[key]``)."""
+
+    __slots__ = ("_name", "_t")
+
+    def __init__(self, name: str, t: type[_T] | None = None) -> None:
+        self._name = name
+        self._t = t
+
+    def __repr__(self) -> str:
+        return f"<ResponseKey({self._name!r})>"
+
+
+class StreamResponse(MutableMapping[Any, Any]):
+    """A response whose body is written piece by piece after ``prepare()``."""
+
+    _length_check = True
+    # PERF: defaults on the class; an instance stores only what differs.
+    _hdrs: CIMultiDict[str] | None = None
+    _lazy_ctype: str | None = None
+    _cookies: SimpleCookie | None = None
+    _state: dict[Any, Any] | None = None
+    _req: BaseRequest | None = None
+    _sink: ResponseSink | None = None
+    _keep_alive: bool | None = None
+    _chunked = False
+    _eof_sent = False
+    _body_length = 0
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        # PERF: most responses never have their headers touched by the handler;
+        # they stay None (with a lazily held Content-Type) until someone asks.
+        if headers is not None:
+            self._hdrs = headers if type(headers) is CIMultiDict else CIMultiDict(headers)
+        if reason is None and type(status) is int:
+            self._status = status
+            self._reason = _REASONS.get(status, "")
+        else:
+            self.set_status(status, reason)
+
+    # -- status ------------------------------------------------------------
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Set the status code and (optionally) the reason phrase."""
+        if self._sink is not None:
+            raise RuntimeError(
+                "Cannot change the response status code after the headers have been sent"
+            )
+        self._status = int(status)
+        if reason is None:
+            reason = reason_for(self._status)
+        elif "\n" in reason or "\r" in reason:
+            raise ValueError("Reason cannot contain \\n")
+        self._reason = reason
+
+    # -- headers -----------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def _headers(self) -> CIMultiDict[str]:
+        hdrs_ = self._hdrs
+        if hdrs_ is None:
+            hdrs_ = self._hdrs = CIMultiDict()
+            if self._lazy_ctype is not None:
+                hdrs_[_CONTENT_TYPE] = self._lazy_ctype
+                self._lazy_ctype = None
+        return hdrs_
+
+    @property
+    def prepared(self) -> bool:
+        return self._sink is not None or self._eof_sent
+
+    @property
+    def keep_alive(self) -> bool | None:
+        if self._keep_alive is None and self._req is not None and self._eof_sent:
+            return not self._req._sink.will_close
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response."""
+        self._keep_alive = False
+
+    @property
+    def chunked(self) -> bool:
+        return self._chunked
+
+    def enable_chunked_encoding(self) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1 only)."""
+        if _CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._chunked = True
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enable")
+            self._headers[_CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(_CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        return parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        params = parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[1]
+        self._set_content_type(str(value), params)
+
+    @property
+    def charset(self) -> str | None:
+        return parse_content_type(self._headers.get(_CONTENT_TYPE, ""))[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype, params = parse_content_type(self._headers.get(_CONTENT_TYPE, ""))
+        if ctype == "application/octet-stream":
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "setup content_type first"
+            )
+        if value is None:
+            params.pop("charset", None)
+        else:
+            params["charset"] = str(value).lower()
+        self._set_content_type(ctype, params)
+
+    def _set_content_type(self, ctype: str, params: dict[str, str]) -> None:
+        if params:
+            ctype += "; " + "; ".join(f"{k}={v}" for k, v in params.items())
+        self._headers[_CONTENT_TYPE] = ctype
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
+
+    @last_modified.setter
+    def last_modified(self, value: int | float | datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.LAST_MODIFIED, None)
+        elif isinstance(value, int | float):
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
+        elif isinstance(value, datetime):
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value.timestamp())
+        else:
+            self._headers[hdrs.LAST_MODIFIED] = value
+
+    @property
+    def etag(self) -> ETag | None:
+        value = self._headers.get(hdrs.ETAG)
+        if not value:
+            return None
+        if value == "*":
+            return ETag("*")
+        is_weak = value.startswith("W/")
+        if is_weak:
+            value = value[2:]
+        if len(value) < 2 or value[0] != '"' or value[-1] != '"' or '"' in value[1:-1]:
+            return None
+        return ETag(value[1:-1], is_weak)
+
+    @etag.setter
+    def etag(self, value: ETag | str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.ETAG, None)
+            return
+        tag, weak = (value.value, value.is_weak) if isinstance(value, ETag) else (value, False)
+        if tag == "*" and not weak:
+            self._headers[hdrs.ETAG] = tag
+            return
+        if '"' in tag:
+            raise ValueError("ETag value must not contain a double quote")
+        self._headers[hdrs.ETAG] = f'W/"{tag}"' if weak else f'"{tag}"'
+
+    # -- cookies -----------------------------------------------------------
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+        partitioned: bool | None = None,
+    ) -> None:
+        """Set a cookie on the client (a ``Set-Cookie`` header)."""
+        set_morsel(
+            self.cookies,
+            name,
+            value,
+            expires=expires,
+            domain=domain,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            version=version,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Ask the client to delete a cookie (an expired, empty ``Set-Cookie``)."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    # -- the mapping -------------------------------------------------------
+
+    def _dict(self) -> dict[Any, Any]:
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._dict()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._dict()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._dict()[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._dict())
+
+    def __hash__(self) -> int:
+        return hash(id(self))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    # -- sending -----------------------------------------------------------
+
+    def _head_items(self, request: BaseRequest, body_len: int | None) -> list[tuple[str, str]]:
+        """The header lines to send, with the defaults filled in.
+
+        ``body_len`` is the length of a body known in full, or None for a streamed
+        body (chunked on HTTP/1.1, delimited by close on HTTP/1.0).
+        """
+        headers = self._headers
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add(_SET_COOKIE, _morsel_header(morsel))
+            self._cookies = None
+        version = request.version
+        connection = headers.get(hdrs.CONNECTION)
+        if connection is not None and self._status != 101:
+            # hop-by-hop: the connection writes its own; "close" is honoured
+            if connection.lower() == "close":
+                self._keep_alive = False
+            items = [kv for kv in headers.items() if kv[0].lower() != "connection"]
+        else:
+            items = list(headers.items())
+        if body_forbidden(request.method, self._status):
+            if self._status in (204, 304) or self._status < 200:
+                items = [
+                    kv for kv in items if kv[0] not in (_CONTENT_LENGTH, hdrs.TRANSFER_ENCODING)
+                ]
+            elif body_len is not None and _CONTENT_LENGTH not in headers:
+                items.append(("Content-Length", str(body_len)))
+        else:
+            if body_len is not None and not self._chunked:
+                if _CONTENT_LENGTH not in headers:
+                    items.append(("Content-Length", str(body_len)))
+            elif _CONTENT_LENGTH not in headers:
+                if version >= (1, 1):
+                    self._chunked = True
+                    items.append(("Transfer-Encoding", "chunked"))
+                else:
+                    self._keep_alive = False  # the end of the body is the close
+            if _CONTENT_TYPE not in headers and body_len != 0:
+                # RFC 9110 8.3: a default type only for a body that may be non-empty
+                items.append(("Content-Type", "application/octet-stream"))
+        if hdrs.DATE not in headers:
+            items.append(("Date", http_date_now()))
+        if hdrs.SERVER not in headers:
+            items.append(("Server", SERVER_SOFTWARE))
+        return items
+
+    async def prepare(self, request: BaseRequest) -> StreamResponse | None:
+        """Send the status line and headers; the body follows with ``write()``."""
+        if self._eof_sent:
+            return None
+        if self._sink is not None:
+            return self
+        await request._prepare_hook(self)
+        self._req = request
+        items = self._head_items(request, None)
+        sink = request._sink
+        sink.start_response(
+            request.version, self._status, self._reason, items, self._chunked, self._keep_alive
+        )
+        self._sink = sink
+        if body_forbidden(request.method, self._status):
+            self._length_check = False
+        return self
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send part of the body; waits while the client is slow to read."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        sink = self._sink
+        if sink is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        if data and not (self._req is not None and self._req.method == "HEAD"):
+            self._body_length += len(data)
+            sink.send_body(bytes(data))
+            await sink.drain()
+
+    async def drain(self) -> None:
+        """Wait until the client has taken the buffered output (deprecated in aiohttp)."""
+        if self._sink is not None:
+            await self._sink.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the body (and the response)."""
+        if self._eof_sent:
+            return
+        if self._sink is None:
+            raise RuntimeError("Response has not been started")
+        if data:
+            await self.write(data)
+        self._sink.end_response()
+        self._eof_sent = True
+
+    async def _finish(self, request: BaseRequest) -> None:
+        """Complete the response after the handler returned it."""
+        if self._sink is None:
+            await self.prepare(request)
+        await self.write_eof()
+
+    def __repr__(self) -> str:
+        if self._eof_sent:
+            info = "eof"
+        elif self._req is not None:
+            info = f"{self._req.method} {self._req.path} "
+        else:
+            info = "not prepared"
+        return f"<{self.__class__.__name__} {self.reason} {info}>"
+
+
+def _morsel_header(morsel: Morsel[str]) -> str:
+    return morsel.OutputString()
