@@ -36,6 +36,7 @@ pytest: $(STAMP) browser
 test: lint types layers pytest
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/run.py
 
 clean:
