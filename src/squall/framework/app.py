@@ -369,6 +369,8 @@ class Application(MutableMapping[Any, Any]):
                     stacklevel=1,
                 )
         except HTTPException as exc:
+            if sink.bytes_sent:
+                raise  # the head is out: the server drops the connection
             response = exc
         except MalformedBodyError as exc:
             if sink.bytes_sent:

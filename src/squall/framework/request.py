@@ -22,6 +22,7 @@ from yarl import URL
 from squall.framework.exceptions import (
     HTTPBadRequest,
     HTTPRequestEntityTooLarge,
+    HTTPUnsupportedMediaType,
     NotAppKeyWarning,
 )
 from squall.framework.reify import reify
@@ -383,6 +384,12 @@ class BaseRequest(MutableMapping[Any, Any]):
         """The url-encoded form in the body (an empty mapping for other bodies)."""
         if self._post is not None:
             return self._post
+        if self.content_type.startswith("multipart/"):
+            # NOTE: the multipart decoder comes with its own issue; until then a
+            # clear refusal beats an empty form the handler would trust.
+            raise HTTPUnsupportedMediaType(
+                text="multipart/form-data is not supported by request.post() yet"
+            )
         if self.method not in _FORM_METHODS or self.content_type not in (
             "",
             "application/x-www-form-urlencoded",

@@ -184,6 +184,9 @@ class Response(StreamResponse):
         body = self._body
         self._req = request
         status = self._status
+        if self._chunked:  # enable_chunked_encoding(): the body goes out as one chunk
+            self._send_chunked(request)
+            return
         if (
             self._hdrs is None
             and not self._cookies
@@ -214,6 +217,19 @@ class Response(StreamResponse):
             request._head.version, status, self._reason, items, body, self._keep_alive
         )
         self._body_length = len(body)
+        self._eof_sent = True
+
+    def _send_chunked(self, request: BaseRequest) -> None:
+        if request.version < (1, 1):
+            raise RuntimeError(f"Using chunked encoding is forbidden for {request.version}")
+        items = self._head_items(request, None)
+        sink = request._sink
+        sink.start_response(request.version, self._status, self._reason, items, True, None)
+        self._sink = sink
+        if not body_forbidden(request.method, self._status):
+            sink.send_body(self._body)
+            self._body_length = len(self._body)
+        sink.end_response()
         self._eof_sent = True
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:

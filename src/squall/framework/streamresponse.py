@@ -63,6 +63,7 @@ class StreamResponse(MutableMapping[Any, Any]):
     _chunked = False
     _eof_sent = False
     _body_length = 0
+    _limit: int | None = None  # the declared Content-Length of a prepared response
 
     def __init__(
         self,
@@ -394,7 +395,13 @@ class StreamResponse(MutableMapping[Any, Any]):
         )
         self._sink = sink
         if body_forbidden(request.method, self._status):
-            self._length_check = False
+            self._length_check = False  # HEAD, 1xx, 204, 304: no body bytes at all
+        elif not self._chunked:
+            declared = self._headers.get(_CONTENT_LENGTH) if self._hdrs is not None else None
+            if declared is not None:
+                # SECURITY: bytes past a declared length would be read as the start
+                # of the next response on this connection (aiohttp truncates too).
+                self._limit = int(declared)
         return self
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -406,7 +413,13 @@ class StreamResponse(MutableMapping[Any, Any]):
         sink = self._sink
         if sink is None:
             raise RuntimeError("Cannot call write() before prepare()")
-        if data and not (self._req is not None and self._req.method == "HEAD"):
+        if data and self._length_check:
+            limit = self._limit
+            if limit is not None:
+                left = limit - self._body_length
+                if left <= 0:
+                    return
+                data = data[:left]
             self._body_length += len(data)
             sink.send_body(bytes(data))
             await sink.drain()

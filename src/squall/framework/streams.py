@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from squall.framework.exceptions import HTTPBadRequest
 from squall.typedefs import BodySource
 
 
@@ -66,18 +67,26 @@ class StreamReader:
             left -= len(data)
         return b"".join(parts)
 
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        """Return bytes up to and including ``separator`` (or up to the end)."""
-        buf = b""
+    async def readuntil(self, separator: bytes = b"\n", *, limit: int = 2**19) -> bytes:
+        """Return bytes up to and including ``separator`` (or up to the end).
+
+        SECURITY: a line longer than ``limit`` bytes is refused (400), as aiohttp
+        refuses it, rather than buffered without bound.
+        """
+        buf = bytearray()
+        start = 0
         while True:
-            idx = buf.find(separator)
+            idx = buf.find(separator, start)
             if idx >= 0:
                 end = idx + len(separator)
-                self._pending = buf[end:] + self._pending
-                return buf[:end]
+                self._pending = bytes(buf[end:]) + self._pending
+                return bytes(buf[:end])
+            if len(buf) > limit:
+                raise HTTPBadRequest(text=f"Got more than {limit} bytes when reading a line")
+            start = max(0, len(buf) - len(separator) + 1)
             data = await self._next()
             if not data:
-                return buf
+                return bytes(buf)
             buf += data
 
     async def readline(self) -> bytes:
