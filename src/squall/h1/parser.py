@@ -121,6 +121,7 @@ class RequestParser:
         "_te",
         "_trailers",
         "_upgrade",
+        "_upgrade_body_left",
         "_url",
         "upgraded",
     )
@@ -156,6 +157,7 @@ class RequestParser:
         self._te = b""
         self._special = False
         self._connection = False
+        self._upgrade_body_left = 0
         self._field_bytes = 0
         self._after_chunk_header = False
         self.upgraded = False
@@ -170,12 +172,16 @@ class RequestParser:
 
         Raises ProtocolError on bad input.
         """
+        if self._upgrade_body_left:
+            return self._feed_upgrade_body(data)
         in_trailers = self._after_chunk_header
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             self.upgraded = True
             offset = exc.args[0] if exc.args else len(data)
+            if self._upgrade_body_left:
+                return self._feed_upgrade_body(data[offset:])
             return data[offset:]
         except httptools.HttpParserCallbackError as exc:
             if self._pending_error is not None:
@@ -195,6 +201,23 @@ class RequestParser:
             if self._head_bytes > self._max_head_size:
                 raise ProtocolError(431, "Request header fields too large")
         return None
+
+    def _feed_upgrade_body(self, data: bytes) -> bytes | None:
+        """The body of an upgrade request that llhttp passed over (RFC 9110 7.8 lets
+        the server ignore the upgrade, and the handler may want the body): its
+        Content-Length bytes go to the body stream; what follows is the tail."""
+        left = self._upgrade_body_left
+        part = data[:left]
+        left -= len(part)
+        self._upgrade_body_left = left
+        stream = self._stream
+        if stream is not None:
+            if part:
+                stream.feed(part)
+            if not left:
+                stream.feed_eof()
+                self._stream = None
+        return data[len(part) :] if not left else None
 
     # -- httptools callbacks -------------------------------------------------
     # PERF: these run for every request; they keep to attribute stores and no
@@ -304,6 +327,12 @@ class RequestParser:
         method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
         # PERF: llhttp only flags an upgrade for CONNECT or an Upgrade header
         upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
+        if upgrade and method != "CONNECT" and (self._chunked or self._content_length):
+            # llhttp skips the body of an upgrade request: take it from the bytes after
+            # the head instead (see _feed_upgrade_body)
+            if self._chunked:
+                self._fail(400, "Upgrade request with a chunked body")
+            self._upgrade_body_left = self._content_length or 0
         head = _new_head(RequestHead)  # PERF: the slots filled here, no __init__ frame
         head.method = method
         head.target = self._url.decode("utf-8", "surrogateescape")
@@ -329,7 +358,7 @@ class RequestParser:
 
     def on_message_complete(self) -> None:
         self._after_chunk_header = False
-        if self._stream is not None:
+        if self._stream is not None and not self._upgrade_body_left:
             self._stream.feed_eof()
             self._stream = None
 
