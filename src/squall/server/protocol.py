@@ -396,6 +396,9 @@ class HttpProtocol(asyncio.Protocol):
         return False
 
     def force_close(self) -> None:
+        """Shutdown's last step: drop the connection and cancel a handler still running."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
         if self._transport is not None:
             self._transport.abort()
 
