@@ -63,6 +63,39 @@ _Entry = tuple[RequestHead, "BodyStream | EmptyBody"] | ProtocolError
 class HttpProtocol(asyncio.Protocol):
     """Serves HTTP/1.x on one connection; also the ResponseSink its handlers write to."""
 
+    # PERF: slots keep attribute access on the hot path a fixed-offset load
+    __slots__ = (
+        "_batch",
+        "_body_waiting",
+        "_busy",
+        "_bytes_sent",
+        "_chunked",
+        "_close_after",
+        "_config",
+        "_current",
+        "_current_body",
+        "_drain_waiter",
+        "_handler",
+        "_head_started",
+        "_lingering",
+        "_loop",
+        "_parser",
+        "_parser_dead",
+        "_pause_reasons",
+        "_queue",
+        "_receiving",
+        "_served",
+        "_server",
+        "_stand_in",
+        "_stopping",
+        "_task",
+        "_transport",
+        "_upgrade_tail",
+        "_write_paused",
+        "closed",
+        "last_activity",
+    )
+
     def __init__(self, server: Server) -> None:
         self._server = server
         self._loop = server.loop
@@ -81,7 +114,6 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: deque[_Entry] = deque()
         self._receiving: BodyStream | None = None  # the last body llhttp started
         self._stand_in = StepTask()
-        self._detached = False  # the connection was handed to another protocol
         self._served = False  # a request head has arrived on this connection
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
@@ -625,7 +657,6 @@ class HttpProtocol(asyncio.Protocol):
         if batch:
             transport.write(b"".join(batch))
             batch.clear()
-        self._detached = True
         self._parser_dead = True
         self._close_after = False
         self._server.connections.discard(self)
