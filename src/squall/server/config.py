@@ -17,6 +17,7 @@ class ServerConfig:
     head_timeout: float = 20.0  # from a head's first byte to its end
     body_timeout: float = 60.0  # a handler waiting on a body that does not come
     lingering_time: float = 2.0  # reading (and dropping) input before a close
+    max_connections: int = 10_000  # open at once; more get a 503 and are closed
     max_pipeline: int = 32  # parsed requests waiting their turn before reading pauses
     body_high_water: int = 256 * 1024  # buffered body bytes before reading pauses
     body_low_water: int = 64 * 1024

@@ -142,7 +142,15 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
-        self._server.connections.add(self)
+        connections = self._server.connections
+        if len(connections) >= self._config.max_connections:
+            # SECURITY: every connection holds buffers and a descriptor; past the
+            # bound a new one gets a 503 and is closed instead of being served.
+            self._parser_dead = True
+            self._write_error(503, "Too many connections")
+            self._close()
+            return
+        connections.add(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = True
