@@ -94,9 +94,7 @@ class BaseRunner:
         for site in list(self._sites):
             await site.stop()
         if self._server is not None:
-            self._server.shutting_down = True
-            for conn in list(self._server.connections):
-                conn.close_idle()
+            self._server.pre_shutdown()  # before on_shutdown, as aiohttp orders it
         await self.shutdown()
         if self._server is not None:
             await self._server.shutdown(self._shutdown_timeout)

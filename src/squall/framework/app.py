@@ -7,7 +7,6 @@ Request, routes it, runs middlewares and the handler, and sends the response.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
@@ -17,7 +16,6 @@ from typing import Any, Generic, TypeVar, cast, get_args, overload
 
 from squall.framework.exceptions import (
     HTTPException,
-    HTTPInternalServerError,
     NotAppKeyWarning,
 )
 from squall.framework.request import Request
@@ -435,11 +433,4 @@ def _bad_return(request: Request, value: Any) -> Response:
     return Response(status=500, text="500: Internal Server Error")
 
 
-__all__ = [
-    "AppKey",
-    "Application",
-    "CleanupError",
-    "HTTPInternalServerError",
-    "inspect",
-    "middleware",
-]
+__all__ = ["AppKey", "Application", "CleanupError", "middleware"]

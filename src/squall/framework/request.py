@@ -147,12 +147,11 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def _match_path(self) -> str:
-        """The path routes match against: decoded, except for %2F and %25."""
-        target = self._head.target
-        if target[:1] == "/":
-            path = target.partition("?")[0].partition("#")[0]
-            if "%" not in path:
-                return path  # PERF: the common case builds no URL at all
+        """The path routes match against: decoded, except for %2F and %25.
+
+        PERF: ``Application._handle`` takes a plain target's path as it is and
+        comes here only when something needs decoding.
+        """
         return self.rel_url.path_safe
 
     @reify

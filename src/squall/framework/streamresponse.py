@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import datetime
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from multidict import CIMultiDict
@@ -343,7 +343,7 @@ class StreamResponse(MutableMapping[Any, Any]):
         headers = self._headers
         if self._cookies:
             for morsel in self._cookies.values():
-                headers.add(_SET_COOKIE, _morsel_header(morsel))
+                headers.add(_SET_COOKIE, morsel.OutputString())
             self._cookies = None
         version = request.version
         connection = headers.get(hdrs.CONNECTION)
@@ -454,7 +454,3 @@ class StreamResponse(MutableMapping[Any, Any]):
         else:
             info = "not prepared"
         return f"<{self.__class__.__name__} {self.reason} {info}>"
-
-
-def _morsel_header(morsel: Morsel[str]) -> str:
-    return morsel.OutputString()

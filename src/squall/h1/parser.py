@@ -305,14 +305,16 @@ class RequestParser:
             version = _VERSIONS.get(parser.get_http_version())  # type: ignore[assignment]
             if version is None:
                 self._fail(505, "HTTP version not supported")
-        if self._chunked and self._te.rpartition(b",")[2].strip().lower() != b"chunked":
-            # RFC 9112 6.3: chunked must be the final coding, else 400. llhttp
-            # says so too, but only after this callback has handed the head on.
-            self._fail(400, "Transfer-Encoding must end with chunked")
-        if self._chunked and self._te.strip().lower() != b"chunked":
-            # RFC 9112 6.1: a coding this server does not implement (gzip, chunked)
-            # is a 501; passing the coded bytes on as the body would be wrong.
-            self._fail(501, "Transfer-Encoding not implemented")
+        if self._chunked:
+            codings = self._te.strip().lower()
+            if codings.rpartition(b",")[2].strip() != b"chunked":
+                # RFC 9112 6.3: chunked must be the final coding, else 400. llhttp
+                # says so too, but only after this callback has handed the head on.
+                self._fail(400, "Transfer-Encoding must end with chunked")
+            if codings != b"chunked":
+                # RFC 9112 6.1: a coding this server does not implement (gzip,
+                # chunked) is a 501; passing the coded bytes on would be wrong.
+                self._fail(501, "Transfer-Encoding not implemented")
         if self._host_count != 1:
             if self._host_count > 1:
                 # RFC 9112 3.2: more than one Host field line is a 400.

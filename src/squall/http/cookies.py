@@ -43,10 +43,6 @@ def _unquote(value: str) -> str:
     return "".join(out)
 
 
-def new_jar() -> SimpleCookie:
-    return SimpleCookie()
-
-
 def set_morsel(
     jar: SimpleCookie,
     name: str,

@@ -92,7 +92,6 @@ class HttpProtocol(asyncio.Protocol):
         "_transport",
         "_upgrade_tail",
         "_write_paused",
-        "closed",
         "last_activity",
     )
 
@@ -136,7 +135,6 @@ class HttpProtocol(asyncio.Protocol):
         self.last_activity = self._loop.time()
         self._head_started: float | None = None  # when the head now arriving began
         self._body_waiting = False
-        self.closed = False
 
     # -- asyncio.Protocol ----------------------------------------------------
 
@@ -153,7 +151,6 @@ class HttpProtocol(asyncio.Protocol):
         connections.add(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self.closed = True
         self._transport = None
         self._server.connections.discard(self)
         lost = ClientDisconnectedError("Connection lost")
@@ -476,10 +473,9 @@ class HttpProtocol(asyncio.Protocol):
         elif self._transport is not None:
             self._transport.write(data)
 
-    def _keep_alive(
-        self, version: tuple[int, int], keep_alive: bool | None, headers: list[tuple[str, str]]
-    ) -> None:
-        """Decide whether the connection outlives this response; say so in the head.
+    def _connection(self, version: tuple[int, int], keep_alive: bool | None) -> str | None:
+        """Decide whether the connection outlives this response; return the
+        ``Connection`` value the head must carry, if any.
 
         The response may only veto (False); the rest is the connection's business:
         what the client asked, an upgrade, a body not fully received, a shutdown.
@@ -495,10 +491,8 @@ class HttpProtocol(asyncio.Protocol):
             or not self._current_body.is_complete()
         ):
             self._close_after = True
-            if version == (1, 1):
-                headers.append(("Connection", "close"))
-        elif version == (1, 0):
-            headers.append(("Connection", "keep-alive"))
+            return "close" if version == (1, 1) else None
+        return "keep-alive" if version == (1, 0) else None
 
     def send_response(
         self,
@@ -509,22 +503,10 @@ class HttpProtocol(asyncio.Protocol):
         body: bytes,
         keep_alive: bool | None,
     ) -> None:
-        current = self._current
-        if (  # PERF: _keep_alive() inlined for the common case
-            keep_alive is None
-            and version == (1, 1)
-            and not self._close_after
-            and current is not None
-            and current.keep_alive
-            and not (self._stopping and not self._queue)
-            and not self._server.shutting_down
-            and (self._current_body is EMPTY_BODY or self._current_body.is_complete())
-        ):
-            head = render_head(version, status, reason, headers)
-        else:
-            self._keep_alive(version, keep_alive, headers)
-            head = render_head(version, status, reason, headers)
-        self._emit(head, body)
+        connection = self._connection(version, keep_alive)
+        if connection is not None:
+            headers.append(("Connection", connection))
+        self._emit(render_head(version, status, reason, headers), body)
 
     def send_simple(
         self,
@@ -537,7 +519,7 @@ class HttpProtocol(asyncio.Protocol):
         keep_alive: bool | None,
     ) -> None:
         current = self._current
-        if (
+        if (  # PERF: _connection() inlined for the common case
             keep_alive is None
             and version == (1, 1)
             and not self._close_after
@@ -549,11 +531,8 @@ class HttpProtocol(asyncio.Protocol):
         ):
             connection = b""
         else:
-            lines: list[tuple[str, str]] = []
-            self._keep_alive(version, keep_alive, lines)
-            connection = (
-                b"%s: %s\r\n" % (lines[0][0].encode(), lines[0][1].encode()) if lines else b""
-            )
+            value = self._connection(version, keep_alive)
+            connection = b"Connection: %s\r\n" % value.encode() if value else b""
         size = len(body)
         head = render_simple_head(version, status, reason, content_type, size, connection)
         self._emit(head, b"" if head_only else body)
@@ -587,7 +566,9 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None:
             raise ClientDisconnectedError("Connection lost")
         if status != 101:  # a protocol switch says its own Connection: Upgrade
-            self._keep_alive(version, keep_alive, headers)
+            connection = self._connection(version, keep_alive)
+            if connection is not None:
+                headers.append(("Connection", connection))
         self._chunked = chunked
         self._write(render_head(version, status, reason, headers))
 

@@ -50,12 +50,17 @@ class Server:
             conn.check_timeouts(now)
         self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
 
-    async def shutdown(self, timeout: float = 60.0) -> None:
-        """Close idle connections, let running requests finish (up to ``timeout``),
-        then close whatever is left."""
+    def pre_shutdown(self) -> None:
+        """Stop keeping connections: close the idle ones, mark the busy ones to
+        close after their response."""
         self.shutting_down = True
         for conn in list(self.connections):
             conn.close_idle()
+
+    async def shutdown(self, timeout: float = 60.0) -> None:
+        """Close idle connections, let running requests finish (up to ``timeout``),
+        then close whatever is left."""
+        self.pre_shutdown()
         deadline = self.loop.time() + timeout
         while self.connections and self.loop.time() < deadline:
             await asyncio.sleep(0.01)
