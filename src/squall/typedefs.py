@@ -161,6 +161,11 @@ class ResponseSink(Protocol):
         """The underlying transport (for plugins that insist on it), or None if closed."""
         ...
 
+    @property
+    def task(self) -> Any:
+        """The ``asyncio.Task`` running the current request's handler, or None."""
+        ...
+
 
 class ConnectionHandler(Protocol):
     """Answer one request; the coroutine returns when the response is complete."""

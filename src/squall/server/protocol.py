@@ -624,6 +624,10 @@ class HttpProtocol(asyncio.Protocol):
         return self._transport
 
     @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    @property
     def upgrade_tail(self) -> bytes | None:
         """Bytes that followed an upgrade request's head (for a protocol taking over)."""
         return self._upgrade_tail

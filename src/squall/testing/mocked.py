@@ -78,6 +78,7 @@ class MockedSink:
         self.will_close = closing
         self.bytes_sent = 0
         self.transport = None
+        self.task: Any = None
         self._extra = {"peername": peername, "sockname": ("127.0.0.1", 8080)}
 
     def _record(self, kind: str, value: Any, size: int) -> None:
