@@ -13,13 +13,21 @@ from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
 
-import httpx
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from squall.framework.app import Application
 from squall.http.mediatype import parse_content_type
 from squall.testing.server import BaseTestServer
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - exercised in tests/test_packaging.py
+    raise ModuleNotFoundError(
+        "squall's TestClient needs httpx, which the 'test' extra installs: "
+        "pip install 'squall[test]'",
+        name="httpx",
+    ) from exc
 
 
 class ContentTypeError(ValueError):

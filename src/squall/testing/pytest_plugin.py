@@ -3,19 +3,27 @@
 ``aiohttp_client`` becomes ``squall_client``, ``aiohttp_server`` becomes
 ``squall_server``, and so on; servers and clients close when the test ends.
 Async tests run through pytest-asyncio (``asyncio_mode = "auto"``).
+
+NOTE: installing Squall registers this module with every pytest run (the
+``pytest11`` entry point), in projects that may not have the ``test`` extra. It
+therefore imports nothing optional when it loads: the client (httpx) is imported
+by the fixture that first needs it, which names the extra to install if it is
+missing.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from squall.framework.aliases import Handler
 from squall.framework.app import Application
-from squall.testing.client import TestClient
 from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unused_port
+
+if TYPE_CHECKING:
+    from squall.testing.client import TestClient
 
 try:
     from pytest_asyncio import fixture as _asyncio_fixture
@@ -37,7 +45,12 @@ def squall_unused_port() -> Callable[[], int]:
 
 @pytest.fixture
 def squall_client_cls() -> type[TestClient]:
-    """The TestClient class the ``squall_client`` fixture builds; override to customise."""
+    """The TestClient class the ``squall_client`` fixture builds; override to customise.
+
+    Needs httpx (``pip install 'squall[test]'``).
+    """
+    from squall.testing.client import TestClient
+
     return TestClient
 
 
