@@ -35,10 +35,38 @@ def _raise_graceful_exit() -> None:
     raise GracefulExit()
 
 
+# aiohttp's per-connection handler arguments that Squall takes and has no use for
+# (yet: the access log is its own work); see docs/compat.md
+_IGNORED_HANDLER_ARGS = frozenset(
+    {
+        "access_log",
+        "access_log_class",
+        "access_log_format",
+        "auto_decompress",
+        "debug",
+        "logger",
+        "loop",
+        "read_bufsize",
+        "tcp_keepalive",
+        "timeout_ceil_threshold",
+    }
+)
+
+
+def _check_handler_args(kwargs: dict[str, Any]) -> None:
+    """Refuse a keyword argument that neither Squall nor aiohttp knows: a typo
+    must not be silently dropped."""
+    unknown = kwargs.keys() - _CONFIG_FIELDS - _IGNORED_HANDLER_ARGS
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise TypeError(f"unexpected keyword argument(s) for the server: {names}")
+
+
 def _server_config(kwargs: dict[str, Any]) -> ServerConfig:
-    """Keep the keyword arguments the server understands (aiohttp's handler_args)."""
-    known = {k: v for k, v in kwargs.items() if k in _CONFIG_FIELDS}
-    return ServerConfig(**known)
+    """The server's limits and timeouts out of the runner's keyword arguments
+    (aiohttp's handler_args)."""
+    _check_handler_args(kwargs)
+    return ServerConfig(**{k: v for k, v in kwargs.items() if k in _CONFIG_FIELDS})
 
 
 class BaseRunner:
@@ -47,6 +75,7 @@ class BaseRunner:
     def __init__(
         self, *, handle_signals: bool = False, shutdown_timeout: float = 60.0, **kwargs: Any
     ) -> None:
+        _check_handler_args(kwargs)
         self._handle_signals = handle_signals
         self._shutdown_timeout = shutdown_timeout
         self._kwargs = kwargs
@@ -149,7 +178,14 @@ class AppRunner(BaseRunner):
 class BaseSite:
     """A listening socket attached to a runner."""
 
-    def __init__(self, runner: BaseRunner, *, backlog: int = 128, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        runner: BaseRunner,
+        *,
+        shutdown_timeout: float = 60.0,  # aiohttp's, unused there too: the runner's counts
+        ssl_context: Any = None,
+        backlog: int = 128,
+    ) -> None:
         if runner.server is None:
             raise RuntimeError("Call runner.setup() before making a site")
         self._runner = runner
@@ -185,11 +221,11 @@ class TCPSite(BaseSite):
         host: str | None = None,
         port: int | None = None,
         *,
+        shutdown_timeout: float = 60.0,  # as on BaseSite
         ssl_context: Any = None,
         backlog: int = 128,
         reuse_address: bool | None = None,
         reuse_port: bool | None = None,
-        **kwargs: Any,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host = host
@@ -388,6 +424,12 @@ def run_app(
 
     ``use_uvloop``: None uses uvloop when it is installed, False never does.
     """
+    runner_kwargs = {
+        "keepalive_timeout": keepalive_timeout,
+        "handler_cancellation": handler_cancellation,
+        **kwargs,
+    }
+    _check_handler_args(runner_kwargs)
     if loop is None:
         loop = _new_loop(use_uvloop)
     asyncio.set_event_loop(loop)
@@ -410,7 +452,7 @@ def run_app(
             reuse_port=reuse_port,
             shutdown_timeout=shutdown_timeout,
             handle_signals=handle_signals,
-            runner_kwargs={"keepalive_timeout": keepalive_timeout, **kwargs},
+            runner_kwargs=runner_kwargs,
         )
     )
     try:

@@ -21,3 +21,4 @@ class ServerConfig:
     max_pipeline: int = 32  # parsed requests waiting their turn before reading pauses
     body_high_water: int = 256 * 1024  # buffered body bytes before reading pauses
     body_low_water: int = 64 * 1024
+    handler_cancellation: bool = False  # cancel the handler's Task when the client goes

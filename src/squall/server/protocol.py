@@ -3,10 +3,11 @@
 Theory of operation:
 - ``data_received`` feeds llhttp (``h1.parser``). Each complete head becomes a
   queue entry (head, body stream); body bytes go to that entry's stream.
-- Requests are answered strictly in order, one at a time. The handler of the
-  first queued request is stepped in place (``stepping.step``); while handlers
-  finish without suspending the loop goes on down the queue, and every response
-  of the batch goes out in one ``transport.write``.
+- Requests are answered strictly in order, one at a time. Each handler gets
+  its own ``asyncio.Task`` and its first step runs in place
+  (``stepping.InPlaceStep``); while handlers finish without suspending the loop
+  goes on down the queue, and every response of the batch goes out in one
+  ``transport.write``.
 - If a handler suspends it continues in a Task; the queue waits for it and more
   input is parsed and queued meanwhile, up to ``max_pipeline`` entries, past which
   reading pauses. A body buffer past its high-water mark pauses reading too.
@@ -43,7 +44,7 @@ from squall.h1.parser import RequestHead, RequestParser
 from squall.h1.writer import LAST_CHUNK, chunk, render_head, render_simple_head
 from squall.http.status import reason_for
 from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
-from squall.server.stepping import StepTask, step
+from squall.server.stepping import InPlaceStep
 from squall.typedefs import BodyTimeoutError, ClientDisconnectedError, MalformedBodyError
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ class HttpProtocol(asyncio.Protocol):
         "_receiving",
         "_served",
         "_server",
-        "_stand_in",
         "_stopping",
         "_task",
         "_transport",
@@ -112,7 +112,6 @@ class HttpProtocol(asyncio.Protocol):
         # the queue
         self._queue: deque[_Entry] = deque()
         self._receiving: BodyStream | None = None  # the last body llhttp started
-        self._stand_in = StepTask()
         self._served = False  # a request head has arrived on this connection
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
@@ -164,6 +163,9 @@ class HttpProtocol(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(lost)
+        task = self._task
+        if self._config.handler_cancellation and task is not None and not task.done():
+            task.cancel()  # aiohttp's handler_cancellation: nobody is left to answer
 
     def data_received(self, data: bytes) -> None:
         now = self._loop.time()
@@ -207,6 +209,8 @@ class HttpProtocol(asyncio.Protocol):
         self._receiving = None
         if self._lingering or (not self._busy and not self._queue):
             return None  # close now
+        if self._config.handler_cancellation:
+            return None  # aiohttp's reading: EOF is the client gone (connection_lost cancels)
         self._stopping = True
         return True  # keep the write side open to answer what is queued
 
@@ -294,19 +298,28 @@ class HttpProtocol(asyncio.Protocol):
                 self._current_body = body
                 self._bytes_sent = 0
                 self._close_after = head.upgrade
+                stepper = InPlaceStep(loop, handler(head, body, self))
+                task = self._task = stepper.task
                 try:
-                    task = step(loop, handler(head, body, self), self._stand_in)
+                    finished = stepper.run(loop)
                 except Exception as exc:  # answered below; the server must go on
+                    self._task = None
                     if not isinstance(exc, ConnectionError):
                         logger.exception("Unhandled error while answering %r", head)
                     self._internal_error()
                     break
-                if task is not None:
-                    self._stand_in = StepTask()
+                except asyncio.CancelledError:  # as a cancelled Task is: close after it
+                    self._task = None
+                    self._close_after = True
+                    self._request_done()
+                    self._close()
+                    break
+                if not finished:
                     self._busy = True
-                    self._task = task
                     task.add_done_callback(self._on_task_done)
-                elif (
+                    continue
+                self._task = None
+                if (
                     self._close_after
                     or self._chunked
                     or not self._bytes_sent
@@ -426,7 +439,8 @@ class HttpProtocol(asyncio.Protocol):
     def close_idle(self) -> bool:
         """Close now if no request is running or waiting; else close after it."""
         self._stopping = True
-        if self._lingering or (not self._busy and not self._queue and not self._parser.in_head):
+        # a head still arriving is dropped too: waiting for it could take head_timeout
+        if self._lingering or (not self._busy and not self._queue):
             if self._transport is not None:
                 self._transport.close()
             return True

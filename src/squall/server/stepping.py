@@ -1,18 +1,27 @@
-"""Run a handler coroutine in place, and move it into a Task only if it suspends.
+"""Give each handler its own ``asyncio.Task``, and run its first step in place.
 
-PERF: most handlers answer without awaiting anything that blocks (a hello world,
-a JSON dump, a cached page). Creating a Task for each costs a Task object, a
-``call_soon`` and a trip through the event loop before the first byte is
-written. Stepping the coroutine once, right inside ``data_received``, answers
-those requests with no task at all and lets a pipelined batch be written in
-one ``transport.write``. The DESIGN notes measured about 2.8x aiohttp this way.
+Rules:
+1. Every request's handler runs in a real ``asyncio.Task`` of its own, created
+   before the handler's first line: ``asyncio.current_task()`` inside a handler is
+   that Task from start to end, as on aiohttp (libraries key state on it:
+   SQLAlchemy's ``async_scoped_session(scopefunc=current_task)``,
+   ``asyncio.timeout()``, ``TaskGroup``).
+2. The first step of the handler runs right away, inside ``data_received``, with
+   the Task entered as the current task (what Python 3.12's eager tasks do). A
+   handler that finishes without suspending has written its response before the
+   loop ever runs the Task, so a pipelined batch still goes out in one write.
+3. When the Task's own first step comes (the loop runs it later), it picks the
+   coroutine up where the in-place step left it: nothing if the handler finished,
+   else it waits on what the handler was waiting on. A ``cancel()`` that arrived
+   before that first step is thrown into the handler at its ``await``, as it
+   would be in any Task.
+4. Each request runs in its own copy of the context, so ``contextvars`` never
+   leak between requests.
 
-NOTE: asyncio code that asks for ``asyncio.current_task()`` during that first
-step (``asyncio.timeout()``, ``TaskGroup``) must still work. While the step runs
-a :class:`StepTask` stands in as the current task; if the coroutine suspends,
-the real Task that takes it over is adopted by the stand-in, which forwards
-``cancel()`` and friends to it. Each request runs in its own copy of the
-context, as it would in a Task, so ``contextvars`` never leak between requests.
+PERF: a Task per request costs its creation, its registration among all tasks
+and one trip through the loop to finish it (see ``docs/performance.md`` for the
+figures); the in-place step keeps the rest of what stepping used to save: no
+wait for the loop before the first byte, one write per pipelined batch.
 """
 
 from __future__ import annotations
@@ -24,100 +33,73 @@ from asyncio.tasks import _enter_task, _leave_task
 from collections.abc import Coroutine, Generator
 from typing import Any
 
+_UNSTEPPED: Any = object()  # the in-place step did not run: the Task runs it all
+_FINISHED: Any = object()  # the handler returned (or raised) during the in-place step
 
-class StepTask:
-    """Stands in for ``asyncio.current_task()`` while a handler runs in place."""
 
-    __slots__ = ("_cancel_msgs", "_cancelling", "_task")
+class InPlaceStep:
+    """One handler: its Task (``task``) and the in-place first step (``run``)."""
 
-    def __init__(self) -> None:
-        self._task: asyncio.Task[Any] | None = None
-        self._cancel_msgs: list[Any] = []
-        self._cancelling = 0
+    __slots__ = ("_coro", "_ctx", "_drive", "pending", "task")
 
-    def adopt(self, task: asyncio.Task[Any]) -> None:
-        self._task = task
-        for _ in range(self._cancelling):
-            task.cancel()
-        self._cancel_msgs.clear()
+    def __init__(self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> None:
+        self._coro = coro
+        self._ctx = ctx = contextvars.copy_context()
+        self.pending: Any = _UNSTEPPED  # read by _drive when the Task first runs
+        self._drive = drive = _drive(coro, self)
+        self.task: asyncio.Task[None] = loop.create_task(drive, context=ctx)
 
-    def cancel(self, msg: Any = None) -> bool:
-        if self._task is not None:
-            return self._task.cancel(msg)
-        self._cancelling += 1
-        self._cancel_msgs.append(msg)
-        return True
+    def run(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Step the handler once in place; True when it finished (returned or raised).
 
-    def cancelling(self) -> int:
-        if self._task is not None:
-            return self._task.cancelling()
-        return self._cancelling
-
-    def uncancel(self) -> int:
-        if self._task is not None:
-            return self._task.uncancel()
-        if self._cancelling > 0:
-            self._cancelling -= 1
-        return self._cancelling
-
-    def done(self) -> bool:
-        return self._task.done() if self._task is not None else False
-
-    def get_name(self) -> str:
-        return self._task.get_name() if self._task is not None else "squall-handler"
-
-    def __getattr__(self, name: str) -> Any:
-        if self._task is None:
-            raise AttributeError(f"{name!r} is not available before the handler first suspends")
-        return getattr(self._task, name)
+        An exception the handler raises propagates to the caller.
+        """
+        task = self.task
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # called from inside another task: let the loop run ours
+            return False
+        try:
+            pending = self._ctx.run(self._coro.send, None)
+        except StopIteration:
+            self.pending = _FINISHED
+            return True
+        except BaseException:
+            self.pending = _FINISHED
+            raise
+        finally:
+            _leave_task(loop, task)
+        self.pending = pending
+        self._drive.send(None)  # rule 3: run _drive to its first yield
+        return False
 
 
 @types.coroutine
-def _resume(coro: Coroutine[Any, Any, None], pending: Any) -> Generator[Any, Any, None]:
-    """Continue a coroutine that already yielded ``pending`` to its driver."""
+def _drive(coro: Coroutine[Any, Any, None], step: InPlaceStep) -> Generator[Any, None, None]:
+    """The coroutine the Task runs: finish what the in-place step began (rule 3)."""
+    pending = step.pending
+    if pending is _UNSTEPPED:
+        yield from coro
+        return None
+    if pending is _FINISHED:
+        return None
+    try:
+        yield  # where run() primes us, so an early cancel() reaches the handler
+    except BaseException as exc:  # delivered by the Task: pass it on, as await would
+        try:
+            pending = coro.throw(exc)
+        except StopIteration:
+            return None
     while True:
         try:
-            value = yield pending
-        except BaseException as exc:  # delivered by the Task: pass it on, as await would
+            yield pending  # the Task waits on what the handler waits on
+        except BaseException as exc:  # as above
             try:
                 pending = coro.throw(exc)
             except StopIteration:
-                return
+                return None
         else:
-            try:
-                pending = coro.send(value)
-            except StopIteration:
-                return
-
-
-async def _continue(coro: Coroutine[Any, Any, None], pending: Any) -> None:
-    await _resume(coro, pending)
-
-
-def step(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], stand_in: StepTask
-) -> asyncio.Task[None] | None:
-    """Run ``coro`` until it first suspends; return the Task that finishes it, or None.
-
-    ``stand_in`` is current while the step runs; when a Task is returned the
-    stand-in has adopted it and must not be used again. Exceptions the
-    coroutine raises during the step propagate to the caller.
-    """
-    ctx = contextvars.copy_context()
-    try:
-        _enter_task(loop, stand_in)  # type: ignore[arg-type]
-    except RuntimeError:  # called from inside a task: that task stays current
-        try:
-            pending = ctx.run(coro.send, None)
-        except StopIteration:
-            return None
-        return loop.create_task(_continue(coro, pending), context=ctx)
-    try:
-        pending = ctx.run(coro.send, None)
-    except StopIteration:
-        return None
-    finally:
-        _leave_task(loop, stand_in)  # type: ignore[arg-type]
-    task = loop.create_task(_continue(coro, pending), context=ctx)
-    stand_in.adopt(task)
-    return task
+            break
+    # Resumed normally: the Task always resumes with None, and so does yield from
+    yield from coro
+    return None
