@@ -61,6 +61,25 @@ def _date_server_lines() -> bytes:
     return _date_lines
 
 
+def _simple_parts(
+    version: tuple[int, int], status: int, reason: str, content_type: str | None, empty: bool
+) -> tuple[bytes, bytes]:
+    """The bytes before and after the length digits of a simple head.
+
+    SECURITY: the head is assembled around the length slot, never found by
+    searching rendered text, so a Content-Type value that contains
+    ``Content-Length: `` cannot move the digits into itself. Every field still
+    goes through ``render_head``'s CR/LF check.
+    """
+    if content_type is None:
+        before = render_head(version, status, reason, [])[:-2]
+        after = b"\r\n" if empty else b"\r\nContent-Type: application/octet-stream\r\n"
+    else:
+        before = render_head(version, status, reason, [("Content-Type", content_type)])[:-2]
+        after = b"\r\n"
+    return before + b"Content-Length: ", after
+
+
 def render_simple_head(
     version: tuple[int, int],
     status: int,
@@ -91,14 +110,7 @@ def render_simple_head(
     key = (version, status, reason, content_type, length == 0)
     parts = _SIMPLE.get(key)
     if parts is None:
-        if content_type is None:
-            tail = [] if length == 0 else [("Content-Type", "application/octet-stream")]
-            fields = [("Content-Length", ""), *tail]
-        else:
-            fields = [("Content-Type", content_type), ("Content-Length", "")]
-        text = render_head(version, status, reason, fields)[:-2]  # validated; no final CRLF
-        marker = text.index(b"Content-Length: ") + len(b"Content-Length: ")
-        parts = (text[:marker], text[marker:])
+        parts = _simple_parts(version, status, reason, content_type, length == 0)
         if len(_SIMPLE) < 1024:
             _SIMPLE[key] = parts
     head = b"%b%d%b%b%b\r\n" % (parts[0], length, parts[1], _date_server_lines(), connection)
