@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 class Response(StreamResponse):
     """A response whose whole body is known up front; sent in one write."""
 
+    # PERF: the wire always takes ``_body`` (bytes); only ``body``/``text`` tell
+    # "no body given" (None, as in aiohttp) from an empty one.
+    _no_body = False
+
     def __init__(
         self,
         *,
@@ -112,13 +116,17 @@ class Response(StreamResponse):
             self.body = body
 
     @property
-    def body(self) -> bytes:
-        return self._body
+    def body(self) -> bytes | None:
+        """The body; None when none was given (as in aiohttp), ``b""`` for an empty one."""
+        return None if self._no_body else self._body
 
     @body.setter
     def body(self, body: Any) -> None:
+        if self._no_body:
+            del self._no_body  # back to the class default
         if body is None:
             self._body = b""
+            self._no_body = True
         elif isinstance(body, bytes):
             self._body = body
         elif isinstance(body, bytearray | memoryview):
@@ -133,7 +141,7 @@ class Response(StreamResponse):
 
     @property
     def text(self) -> str | None:
-        if self._body is None:
+        if self._no_body:
             return None
         return self._body.decode(self.charset or "utf-8")
 
@@ -145,6 +153,8 @@ class Response(StreamResponse):
             self.content_type = "text/plain"
         if self.charset is None:
             self.charset = "utf-8"
+        if self._no_body:
+            del self._no_body
         self._body = text.encode(self.charset or "utf-8")
 
     @property
@@ -180,13 +190,10 @@ class Response(StreamResponse):
         self._send_whole(request)
 
     def _send_whole(self, request: BaseRequest) -> None:
-        """Send head and body in one write (the response has not been prepared)."""
+        """Send head and body in one go (the response has not been prepared)."""
         body = self._body
         self._req = request
         status = self._status
-        if self._chunked:  # enable_chunked_encoding(): the body goes out as one chunk
-            self._send_chunked(request)
-            return
         if (
             self._hdrs is None
             and not self._cookies
@@ -209,27 +216,22 @@ class Response(StreamResponse):
             self._body_length = len(body)
             self._eof_sent = True
             return
-        else:
-            items = self._head_items(request, len(body))
-            if body_forbidden(request.method, status):
-                body = b""
-        request._sink.send_response(
-            request._head.version, status, self._reason, items, body, self._keep_alive
-        )
-        self._body_length = len(body)
-        self._eof_sent = True
-
-    def _send_chunked(self, request: BaseRequest) -> None:
-        if request.version < (1, 1):
-            raise RuntimeError(f"Using chunked encoding is forbidden for {request.version}")
-        items = self._head_items(request, None)
+        items = self._head_items(request, len(body))
+        if body_forbidden(request.method, status):
+            body = b""
         sink = request._sink
-        sink.start_response(request.version, self._status, self._reason, items, True, None)
-        self._sink = sink
-        if not body_forbidden(request.method, self._status):
-            sink.send_body(self._body)
-            self._body_length = len(self._body)
-        sink.end_response()
+        if self._wire_chunked:  # enable_chunked_encoding() on HTTP/1.1: one chunk
+            sink.start_response(
+                request._head.version, status, self._reason, items, True, self._keep_alive
+            )
+            self._sink = sink
+            sink.send_body(body)
+            sink.end_response()
+        else:
+            sink.send_response(
+                request._head.version, status, self._reason, items, body, self._keep_alive
+            )
+        self._body_length = len(body)
         self._eof_sent = True
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:

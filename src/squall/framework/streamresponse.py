@@ -60,7 +60,8 @@ class StreamResponse(MutableMapping[Any, Any]):
     _req: BaseRequest | None = None
     _sink: ResponseSink | None = None
     _keep_alive: bool | None = None
-    _chunked = False
+    _chunked = False  # enable_chunked_encoding() was called
+    _wire_chunked = False  # the body goes out in chunks (decided by _head_items)
     _eof_sent = False
     _body_length = 0
     _limit: int | None = None  # the declared Content-Length of a prepared response
@@ -335,45 +336,88 @@ class StreamResponse(MutableMapping[Any, Any]):
     # -- sending -----------------------------------------------------------
 
     def _head_items(self, request: BaseRequest, body_len: int | None) -> list[tuple[str, str]]:
-        """The header lines to send, with the defaults filled in.
+        """The header lines to send: the framing decided, the defaults filled in.
 
-        ``body_len`` is the length of a body known in full, or None for a streamed
-        body (chunked on HTTP/1.1, delimited by close on HTTP/1.0).
+        ``body_len`` is the length of a body known in full, or None for a body
+        streamed after the head. Sets ``_wire_chunked`` when the sink must frame
+        the body in chunks, ``_limit`` to a declared Content-Length, and
+        ``_keep_alive = False`` when the close is what ends the body.
+
+        The framing, walked in order (RFC 9112 6.1-6.3):
+
+        1. A 1xx, 204 or 304, or a 2xx to CONNECT, has no body and carries neither
+           Content-Length nor Transfer-Encoding (RFC 9110 8.6, 9.3.6, 15.3.5, 15.4.5).
+        2. Transfer-Encoding is the server's to write: a handler's copy is dropped,
+           and it never goes to an HTTP/1.0 client (RFC 9112 6.1).
+        3. HEAD: the Content-Length a GET would carry, if known; nothing is chunked
+           since nothing follows the head.
+        4. Chunked when asked for (``enable_chunked_encoding()``) on HTTP/1.1; a
+           Content-Length must not go with it (RFC 9112 6.1).
+        5. Else a declared Content-Length frames the body; a whole body must have
+           exactly that length (item 9 of issue 17: more would be read as the next
+           response, less would leave the client waiting).
+        6. Else a whole body gets its own length.
+        7. Else (a stream) chunked on HTTP/1.1, delimited by the close on HTTP/1.0.
         """
         headers = self._headers
         if self._cookies:
             for morsel in self._cookies.values():
                 headers.add(_SET_COOKIE, morsel.OutputString())
             self._cookies = None
+        status = self._status
+        method = request.method
         version = request.version
+        drop: tuple[str, ...] = ()
         connection = headers.get(hdrs.CONNECTION)
-        if connection is not None and self._status != 101:
+        if connection is not None and status != 101:
             # hop-by-hop: the connection writes its own; "close" is honoured
             if connection.lower() == "close":
                 self._keep_alive = False
-            items = [kv for kv in headers.items() if kv[0].lower() != "connection"]
+            drop = ("connection",)
+        declared = headers.get(_CONTENT_LENGTH)
+        if hdrs.TRANSFER_ENCODING in headers:
+            drop += ("transfer-encoding",)  # rule 2
+        extra: list[tuple[str, str]] = []
+        chunked = False
+        length = body_len  # the length of the body on the wire, when known
+        if status < 200 or status == 204 or status == 304 or (method == "CONNECT" and status < 300):
+            if declared is not None:  # rule 1
+                drop += ("content-length",)
+            length = 0
+        elif self._chunked and version >= (1, 1):  # rules 3 and 4
+            if declared is not None:
+                drop += ("content-length",)
+            if method != "HEAD":
+                chunked = True
+                extra.append(("Transfer-Encoding", "chunked"))
+            length = None
+        elif declared is not None:  # rule 5
+            if not (declared.isascii() and declared.isdigit()):
+                raise ValueError(f"Invalid Content-Length header: {declared!r}")
+            length = int(declared)
+            if body_len is not None and length != body_len and method != "HEAD":
+                # SECURITY: refused before a byte is written; the client gets a 500
+                raise ValueError(
+                    f"Content-Length header ({length}) does not match the body ({body_len} bytes)"
+                )
+            self._limit = length
+        elif body_len is not None:  # rules 3 and 6
+            extra.append(("Content-Length", str(body_len)))
+        elif method != "HEAD":  # rule 7
+            if version >= (1, 1):
+                chunked = True
+                extra.append(("Transfer-Encoding", "chunked"))
+            else:
+                self._keep_alive = False  # the end of the body is the close
+        self._wire_chunked = chunked
+        if drop:
+            items = [kv for kv in headers.items() if kv[0].lower() not in drop]
         else:
             items = list(headers.items())
-        if body_forbidden(request.method, self._status):
-            if self._status in (204, 304) or self._status < 200:
-                items = [
-                    kv for kv in items if kv[0] not in (_CONTENT_LENGTH, hdrs.TRANSFER_ENCODING)
-                ]
-            elif body_len is not None and _CONTENT_LENGTH not in headers:
-                items.append(("Content-Length", str(body_len)))
-        else:
-            if body_len is not None and not self._chunked:
-                if _CONTENT_LENGTH not in headers:
-                    items.append(("Content-Length", str(body_len)))
-            elif _CONTENT_LENGTH not in headers:
-                if version >= (1, 1):
-                    self._chunked = True
-                    items.append(("Transfer-Encoding", "chunked"))
-                else:
-                    self._keep_alive = False  # the end of the body is the close
-            if _CONTENT_TYPE not in headers and body_len != 0:
-                # RFC 9110 8.3: a default type only for a body that may be non-empty
-                items.append(("Content-Type", "application/octet-stream"))
+        items += extra
+        if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
+            # RFC 9110 8.3: a default type only for a body that may be non-empty
+            items.append(("Content-Type", "application/octet-stream"))
         if hdrs.DATE not in headers:
             items.append(("Date", http_date_now()))
         if hdrs.SERVER not in headers:
@@ -391,17 +435,14 @@ class StreamResponse(MutableMapping[Any, Any]):
         items = self._head_items(request, None)
         sink = request._sink
         sink.start_response(
-            request.version, self._status, self._reason, items, self._chunked, self._keep_alive
+            request.version, self._status, self._reason, items, self._wire_chunked, self._keep_alive
         )
         self._sink = sink
         if body_forbidden(request.method, self._status):
             self._length_check = False  # HEAD, 1xx, 204, 304: no body bytes at all
-        elif not self._chunked:
-            declared = self._headers.get(_CONTENT_LENGTH) if self._hdrs is not None else None
-            if declared is not None:
-                # SECURITY: bytes past a declared length would be read as the start
-                # of the next response on this connection (aiohttp truncates too).
-                self._limit = int(declared)
+        # else SECURITY: with a declared length (``_limit``) bytes past it would be
+        # read as the start of the next response on this connection: write() cuts
+        # them (aiohttp truncates too), and write_eof() refuses a body cut short.
         return self
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -437,6 +478,14 @@ class StreamResponse(MutableMapping[Any, Any]):
             raise RuntimeError("Response has not been started")
         if data:
             await self.write(data)
+        limit = self._limit
+        if limit is not None and self._body_length < limit and self._length_check:
+            # SECURITY: the client would take the next response for the rest of
+            # this body; the server drops the connection after this error.
+            raise RuntimeError(
+                f"Response body ended after {self._body_length} of the "
+                f"{limit} bytes its Content-Length declared"
+            )
         self._sink.end_response()
         self._eof_sent = True
 
