@@ -150,7 +150,6 @@ async def test_content_type_holding_content_length_text(factory: Any) -> None:
 
 
 # F7
-@pytest.mark.xfail(strict=True, reason="F7: protocol fix pending")
 async def test_half_close_mid_body() -> None:
     """``Content-Length: 5``, two bytes, then EOF: aiohttp closes without a word."""
 

@@ -421,14 +421,7 @@ async def test_chunked_response_is_framed(exchange) -> None:
 # -- F7: a client that half-closes mid-body --------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "reads",
-    [
-        pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="F7: protocol fix pending")),
-        False,
-    ],
-    ids=["reads-body", "ignores-body"],
-)
+@pytest.mark.parametrize("reads", [True, False], ids=["reads-body", "ignores-body"])
 async def test_half_close_mid_body_is_never_an_unexplained_500(
     squall_server, caplog: pytest.LogCaptureFixture, reads: bool
 ) -> None:

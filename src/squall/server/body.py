@@ -102,6 +102,11 @@ class BodyStream:
     def is_complete(self) -> bool:
         return self._complete
 
+    @property
+    def disconnected(self) -> bool:
+        """True when the client went away (EOF or reset) before the body ended."""
+        return isinstance(self._exc, ClientDisconnectedError)
+
     def at_eof(self) -> bool:
         return self._complete and not self._buffer
 

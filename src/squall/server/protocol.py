@@ -382,7 +382,11 @@ class HttpProtocol(asyncio.Protocol):
         return not self._close_after
 
     def _internal_error(self) -> None:
-        if self._bytes_sent == 0:
+        body = self._current_body
+        # F7: a request whose client left mid-body (EOF or reset) cannot be
+        # completed; the connection closes without an answer, as on aiohttp,
+        # rather than with a 500 nobody logged a reason for.
+        if self._bytes_sent == 0 and not (isinstance(body, BodyStream) and body.disconnected):
             self._write_error(500, "Internal Server Error")
         self._close_after = True
         self._close()
