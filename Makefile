@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+COVERAGE_DIR := build/coverage
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint types layers pytest browser bench clean
@@ -30,8 +31,16 @@ layers: $(STAMP)
 browser:
 	sh tools/ensure-chromium.sh
 
+# Coverage for real: `coverage run` starts before pytest loads squall's plugin (which
+# imports squall), follows the run_app subprocesses ([tool.coverage.run] patch), and
+# measures branches. The per-file table: .venv/bin/coverage report (same COVERAGE_FILE).
+pytest: export COVERAGE_FILE := $(CURDIR)/$(COVERAGE_DIR)/data
 pytest: $(STAMP) browser
-	$(PY) -m pytest
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
+	$(PY) -m coverage run -m pytest
+	$(PY) -m coverage combine -q
+	$(PY) -m coverage json -q -o $(COVERAGE_DIR)/coverage.json
+	$(PY) tools/coverage_summary.py $(COVERAGE_DIR)/coverage.json
 
 test: lint types layers pytest
 
