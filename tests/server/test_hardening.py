@@ -19,12 +19,18 @@ async def test_unimplemented_transfer_coding_is_501(serve, expect_refused, codin
     assert body.startswith(b"501 Not Implemented")
 
 
-async def test_silent_connection_gets_the_head_timeout(serve, raw_connect) -> None:
+async def test_silent_connection_gets_the_head_timeout(observe, raw_connect) -> None:
     """A connection that never sends a byte is dropped after head_timeout, even with a
-    long keep-alive timeout."""
-    server = await serve(keepalive_timeout=60.0, head_timeout=0.3)
-    conn = await raw_connect(server.port)
-    assert await conn.is_closed(timeout=5.0)
+    long keep-alive timeout (injected clock: see test_timeouts.py)."""
+    srv = await observe(keepalive_timeout=600.0, head_timeout=30.0)
+    before = srv.now()
+    conn = await raw_connect(srv.port)
+    observed = await srv.hub.connection()
+    after = srv.now()
+    observed.check_timeouts(before + 30.0 - 0.001)
+    assert not observed.socket_closing
+    observed.check_timeouts(after + 30.0 + 0.001)
+    assert await conn.is_closed()
 
 
 async def test_client_gone_mid_body_is_not_an_error(serve, raw_connect, caplog) -> None:

@@ -14,15 +14,9 @@ async def peer(request: web.Request) -> web.Response:
     return web.Response(text=f"{request.version[0]}.{request.version[1]} {port}")
 
 
-async def very_slow(request: web.Request) -> web.Response:
-    await asyncio.sleep(0.8)
-    return web.Response(text="done")
-
-
 def make_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/", peer)
-    app.router.add_get("/very-slow", very_slow)
     app.router.add_post("/echo", _echo)
     return app
 
@@ -122,6 +116,7 @@ async def test_half_close_after_request_still_gets_the_response(serve, raw_conne
 
 
 async def test_keepalive_timeout_closes_an_idle_connection(serve, raw_connect) -> None:
+    """On the loop's clock, through the server's own sweep."""
     server = await serve(make_app(), keepalive_timeout=0.3)
     conn = await raw_connect(server.port)
     await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -129,35 +124,69 @@ async def test_keepalive_timeout_closes_an_idle_connection(serve, raw_connect) -
     assert status == b"HTTP/1.1 200 OK"
     loop = asyncio.get_running_loop()
     start = loop.time()
-    assert await conn.is_closed(timeout=5.0)
+    assert await conn.is_closed(timeout=20.0)
     assert loop.time() - start >= 0.25
 
 
-async def test_keepalive_timeout_closes_a_connection_that_never_sent(serve, raw_connect) -> None:
-    server = await serve(make_app(), keepalive_timeout=0.3)
-    conn = await raw_connect(server.port)
-    assert await conn.is_closed(timeout=5.0)
+# The rules below are driven with an injected clock (see test_timeouts.py).
+LIMIT = 30.0
 
 
-async def test_keepalive_timeout_spares_a_busy_handler(serve, raw_connect) -> None:
+async def test_keepalive_timeout_closes_a_connection_that_never_sent(observe, raw_connect) -> None:
+    srv = await observe(make_app(), keepalive_timeout=LIMIT, head_timeout=10 * LIMIT)
+    before = srv.now()
+    conn = await raw_connect(srv.port)
+    observed = await srv.hub.connection()
+    after = srv.now()
+    observed.check_timeouts(before + LIMIT - 0.001)
+    assert not observed.socket_closing
+    observed.check_timeouts(after + LIMIT + 0.001)
+    assert observed.socket_closing
+    assert await conn.is_closed()
+
+
+async def test_keepalive_timeout_spares_a_busy_handler(observe, raw_connect) -> None:
     """The idle timer does not run while a request is being answered."""
-    server = await serve(make_app(), keepalive_timeout=0.3)
-    conn = await raw_connect(server.port)
-    await conn.send(b"GET /very-slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    release, started = asyncio.Event(), asyncio.Event()
+
+    async def blocked(request: web.Request) -> web.Response:
+        started.set()
+        await release.wait()
+        return web.Response(text="done")
+
+    app = make_app()
+    app.router.add_get("/blocked", blocked)
+    srv = await observe(app, keepalive_timeout=LIMIT)
+    conn = await raw_connect(srv.port)
+    observed = await srv.hub.connection()
+    await conn.send(b"GET /blocked HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 10)
+    observed.check_timeouts(srv.now() + 100 * LIMIT)
+    assert not observed.socket_closing
+    release.set()
     status, _, body = await conn.read_response()
     assert (status, body) == (b"HTTP/1.1 200 OK", b"done")
-    # and it is idle from then on
-    assert await conn.is_closed(timeout=5.0)
+    # and it is idle from then on, counted from the response
+    observed.check_timeouts(srv.now() + LIMIT + 0.001)
+    assert await conn.is_closed()
 
 
-async def test_keepalive_timeout_restarts_after_each_request(serve, raw_connect) -> None:
-    server = await serve(make_app(), keepalive_timeout=0.5)
-    conn = await raw_connect(server.port)
-    for _ in range(3):
-        await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        status, _, _ = await conn.read_response()
-        assert status == b"HTTP/1.1 200 OK"
-    assert await conn.is_closed(timeout=5.0)
+async def test_keepalive_timeout_restarts_after_each_request(observe, raw_connect) -> None:
+    srv = await observe(make_app(), keepalive_timeout=LIMIT)
+    conn = await raw_connect(srv.port)
+    observed = await srv.hub.connection()
+    await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await conn.read_response())[0] == b"HTTP/1.1 200 OK"
+    first = srv.now()
+    sending = srv.later(first)
+    await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await conn.read_response())[0] == b"HTTP/1.1 200 OK"
+    second = srv.now()
+    # past the limit counted from the first request, within it from the second
+    observed.check_timeouts(first + LIMIT + (sending - first) / 2)
+    assert not observed.socket_closing
+    observed.check_timeouts(second + LIMIT + 0.001)
+    assert await conn.is_closed()
 
 
 async def test_http10_transfer_encoding_closes_after_the_response(serve, raw_connect) -> None:

@@ -36,6 +36,10 @@ async def test_handler_outliving_shutdown_timeout_is_cancelled(raw_connect) -> N
 async def test_running_request_finishes_during_shutdown(raw_connect) -> None:
     release = asyncio.Event()
     started = asyncio.Event()
+    shutting_down = asyncio.Event()
+
+    async def on_shutdown(app: web.Application) -> None:
+        shutting_down.set()
 
     async def slow(request: web.Request) -> web.Response:
         started.set()
@@ -44,13 +48,14 @@ async def test_running_request_finishes_during_shutdown(raw_connect) -> None:
 
     app = web.Application()
     app.router.add_get("/slow", slow)
+    app.on_shutdown.append(on_shutdown)
     server = TestServer(app)
     await server.start_server(shutdown_timeout=5.0)
     conn = await raw_connect(server.port)
     await conn.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
     await asyncio.wait_for(started.wait(), 5)
     closing = asyncio.ensure_future(server.close())
-    await asyncio.sleep(0)  # let shutdown begin before the handler is released
+    await asyncio.wait_for(shutting_down.wait(), 5)  # shutdown began; the handler still runs
     release.set()
     status, headers, body = await conn.read_response()
     assert (status, body) == (b"HTTP/1.1 200 OK", b"finished")
