@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 import squall
+from squall import web
 from squall.testing import unused_port
 
 TIMEOUT = 15.0
@@ -273,3 +274,143 @@ def test_module_imports_alone(module: str) -> None:
         timeout=TIMEOUT,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# -- event loops: uvloop by default, the stdlib loop as the fallback ------------------------
+
+LOOP_PROGRAM = """\
+import asyncio, sys
+{block}
+from squall import web
+
+async def handle(request):
+    loop = type(asyncio.get_running_loop())
+    return web.Response(text=loop.__module__ + "." + loop.__name__)
+
+app = web.Application()
+app.router.add_get("/", handle)
+web.run_app(app, host="127.0.0.1", port={port}{kwargs})
+"""
+NO_UVLOOP = "sys.modules['uvloop'] = None  # as if uvloop were not installed"
+
+
+@pytest.mark.parametrize(
+    ("block", "kwargs", "expected"),
+    [
+        ("", "", "uvloop.Loop"),
+        ("", ", use_uvloop=False", "asyncio.unix_events._UnixSelectorEventLoop"),
+        (NO_UVLOOP, "", "asyncio.unix_events._UnixSelectorEventLoop"),
+    ],
+    ids=["default", "disabled", "unavailable"],
+)
+async def test_run_app_event_loop(tmp_path: Path, block: str, kwargs: str, expected: str) -> None:
+    port = unused_port()
+    program = LOOP_PROGRAM.format(block=block, port=port, kwargs=kwargs)
+    (tmp_path / "loops.py").write_text(program)
+    async with spawn("loops.py", cwd=tmp_path) as proc:
+        await wait_running(proc)
+        async with httpx.AsyncClient() as client:
+            resp = await client.get(f"http://127.0.0.1:{port}/")
+        assert (resp.status_code, resp.text) == (200, expected)
+        code, _, err = await stop(proc, signal.SIGINT)
+    assert code == 0, err
+
+
+def test_run_app_insisting_on_missing_uvloop_fails(tmp_path: Path) -> None:
+    program = LOOP_PROGRAM.format(block=NO_UVLOOP, port=unused_port(), kwargs=", use_uvloop=True")
+    (tmp_path / "insist.py").write_text(program)
+    proc = subprocess.run(
+        [sys.executable, "insist.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=child_env(),
+    )
+    assert proc.returncode != 0
+    assert "ModuleNotFoundError: import of uvloop" in proc.stderr
+
+
+def test_new_loop_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_new_loop``, the choice run_app makes, in this process."""
+    import uvloop
+
+    from squall.runner import _new_loop
+
+    for use_uvloop, kind in [(None, uvloop.Loop), (True, uvloop.Loop)]:
+        loop = _new_loop(use_uvloop)
+        assert type(loop) is kind
+        loop.close()
+    loop = _new_loop(False)
+    assert not isinstance(loop, uvloop.Loop)
+    assert isinstance(loop, asyncio.SelectorEventLoop)
+    loop.close()
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed
+    loop = _new_loop(None)
+    assert isinstance(loop, asyncio.SelectorEventLoop)
+    loop.close()
+    with pytest.raises(ImportError):
+        _new_loop(True)
+
+
+# -- Unix sockets ------------------------------------------------------------------------
+
+
+def unix_app() -> web.Application:
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(text=f"unix {request.path}")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    return app
+
+
+async def get_over_unix(path: Path, target: str) -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    try:
+        writer.write(b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % target.encode())
+        data = await asyncio.wait_for(reader.read(), TIMEOUT)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
+
+
+async def test_unix_site(tmp_path: Path) -> None:
+    path = tmp_path / "squall.sock"
+    runner = web.AppRunner(unix_app())
+    await runner.setup()
+    site = web.UnixSite(runner, str(path))
+    try:
+        await site.start()
+        assert site.name == f"http://unix:{path}:"
+        assert runner.addresses == [str(path)]
+        for target in ("/", "/a/b"):
+            status, body = await get_over_unix(path, target)
+            assert status == b"HTTP/1.1 200 OK"
+            assert body == f"unix {target}".encode()
+    finally:
+        await runner.cleanup()
+
+
+async def test_run_app_on_a_unix_path(tmp_path: Path) -> None:
+    path = tmp_path / "app.sock"
+    program = textwrap.dedent(
+        f"""\
+        from squall import web
+
+        async def handle(request):
+            return web.Response(text="over unix")
+
+        app = web.Application()
+        app.router.add_get("/", handle)
+        web.run_app(app, path={str(path)!r})
+        """
+    )
+    (tmp_path / "unixapp.py").write_text(program)
+    async with spawn("unixapp.py", cwd=tmp_path) as proc:
+        banner = await wait_running(proc)
+        assert banner == f"======== Running on http://unix:{path}: ========"
+        assert await get_over_unix(path, "/") == (b"HTTP/1.1 200 OK", b"over unix")
+        code, _, err = await stop(proc, signal.SIGTERM)
+    assert code == 0, err
