@@ -233,7 +233,7 @@ async def test_client_eof_ends_lingering_at_once(serve, raw_connect) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     await server.close()
-    assert loop.time() - start < 1.0
+    assert loop.time() - start < 5.0  # lingering_time is 10 s: far from either
 
 
 async def test_shutdown_does_not_wait_for_a_lingering_connection(serve, raw_connect) -> None:
@@ -248,4 +248,4 @@ async def test_shutdown_does_not_wait_for_a_lingering_connection(serve, raw_conn
     loop = asyncio.get_running_loop()
     start = loop.time()
     await server.close()
-    assert loop.time() - start < 1.0
+    assert loop.time() - start < 5.0  # lingering_time is 10 s: far from either
