@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from squall.h1.errors import ProtocolError
-from squall.h1.parser import RequestParser
+from squall.h1.parser import RequestParser, transfer_coding_refusal
 from squall.h1.writer import LAST_CHUNK, chunk
 
 
@@ -522,3 +522,404 @@ def test_requests_before_an_error_come_out() -> None:
     assert info.value.status == 400
     assert [h.target for h in rec.heads] == ["/path?q=1", "/echo"]
     assert rec.bodies() == [b"", b"hello world"]
+
+
+# -- fed whole, byte by byte and with trailing data ----------------------------------
+# Issue 17's cases: each one is fed the three ways and must come out the same.
+
+NEXT = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+def parse_ways(data: bytes, **limits: int) -> Recorder:
+    """Parse ``data`` whole, byte by byte and followed by another request; the
+    three must agree. Returns the whole-feed recording."""
+    whole = parse(data, **limits)
+    assert parse_bytewise(data, **limits).merged() == whole.merged()
+    trailing = parse(data + NEXT, **limits)
+    assert trailing.merged()[: len(whole.merged())] == whole.merged()
+    assert [h.target for h in trailing.heads] == [h.target for h in whole.heads] + ["/next"]
+    return whole
+
+
+def refuse_ways(data: bytes, *, in_body: bool = False, **limits: int) -> ProtocolError:
+    """``data`` is refused whole, byte by byte and followed by another request,
+    with one status, and no head reaches the listener (``in_body``: the head does,
+    but its body never ends). Returns the whole-feed error."""
+
+    def check(rec: Recorder) -> None:
+        if in_body:
+            assert len(rec.heads) == 1
+            assert ("end", None) not in rec.events
+        else:
+            assert rec.heads == []
+
+    err, rec = refuse(data, **limits)
+    check(rec)
+    bytewise = Recorder()
+    parser = RequestParser(bytewise, **limits)
+    with pytest.raises(ProtocolError) as info:
+        for i in range(len(data)):
+            parser.feed(data[i : i + 1])
+    assert info.value.status == err.status
+    check(bytewise)
+    trailing, rec = refuse(data + NEXT, **limits)
+    assert trailing.status == err.status
+    check(rec)
+    return err
+
+
+# -- Transfer-Encoding on several lines (issue 17 item 4) ------------------------------
+
+
+def te_request(*lines: bytes, body: bytes = b"3\r\nabc\r\n0\r\n\r\n") -> bytes:
+    fields = b"".join(b"Transfer-Encoding: %s\r\n" % line for line in lines)
+    return b"POST / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n" + body
+
+
+@pytest.mark.parametrize(
+    ("lines", "status"),
+    [
+        # RFC 9110 5.3: the lines combine into one list, then the one-line rules hold
+        pytest.param([b"gzip", b"chunked"], 501, id="gzip+chunked"),
+        pytest.param([b"identity", b"chunked"], 501, id="identity+chunked"),
+        pytest.param([b"gzip", b"deflate, chunked"], 501, id="gzip+deflate,chunked"),
+        pytest.param([b"gzip, chunked"], 501, id="gzip,chunked"),
+        pytest.param([b"chunked", b"chunked"], 400, id="chunked+chunked"),
+        pytest.param([b"chunked, chunked"], 400, id="chunked,chunked"),
+        pytest.param([b"chunked", b"identity"], 400, id="chunked+identity"),
+        pytest.param([b"chunked", b"gzip"], 400, id="chunked+gzip"),
+        pytest.param([b"gzip", b"gzip"], 400, id="gzip+gzip"),
+        pytest.param([b""], 400, id="empty"),
+        pytest.param([b"", b"chunked"], 400, id="empty+chunked"),
+        pytest.param([b"chunked", b""], 400, id="chunked+empty"),
+        pytest.param([b", chunked"], 400, id="empty-element-first"),
+        pytest.param([b"gzip,,chunked"], 400, id="empty-element-between"),
+        pytest.param([b"chunked,"], 400, id="empty-element-last"),
+        pytest.param([b"chunked\t"], 400, id="chunked-tab"),
+        pytest.param([b"chunked;q=1"], 400, id="chunked-with-parameter"),
+        pytest.param([b"xchunked"], 400, id="xchunked"),
+    ],
+)
+def test_transfer_encoding_lines_are_combined(lines: list[bytes], status: int) -> None:
+    """``gzip`` then ``chunked`` on two lines is ``gzip, chunked``: refused before the
+    head is handed on (5461cf6 kept the last line only and served the coded bytes)."""
+    err = refuse_ways(te_request(*lines))
+    assert err.status == status
+    assert 0 < len(err.message) <= 80
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param(
+            [b"Content-Length: 3", b"Transfer-Encoding: gzip", b"Transfer-Encoding: chunked"],
+            id="cl-then-te-lines",
+        ),
+        pytest.param(
+            [b"Transfer-Encoding: gzip", b"Transfer-Encoding: chunked", b"Content-Length: 3"],
+            id="te-lines-then-cl",
+        ),
+        pytest.param([b"Transfer-Encoding: chunked", b"X: y", b"Content-Length: 0"], id="te-x-cl"),
+    ],
+)
+def test_content_length_and_transfer_encoding_across_lines(fields: list[bytes]) -> None:
+    data = b"POST / HTTP/1.1\r\nHost: h\r\n" + b"\r\n".join(fields) + b"\r\n\r\n0\r\n\r\n"
+    assert refuse_ways(data).status == 400
+
+
+@pytest.mark.parametrize(
+    "value", [b"chunked", b"CHUNKED", b"Chunked", b"chunked  ", b" \tchunked"], ids=repr
+)
+def test_chunked_spellings_accepted(value: bytes) -> None:
+    rec = parse_ways(te_request(value))
+    [head] = rec.heads
+    assert head.chunked is True
+    assert rec.bodies() == [b"abc"]
+    assert head.raw_headers[1] == (b"Transfer-Encoding", value.strip(b" \t"))
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        (b"chunked", None),
+        (b"CHUNKED ", None),
+        (b"gzip,chunked", (501, "Transfer-Encoding not implemented")),
+        (b"x-foo , chunked", (501, "Transfer-Encoding not implemented")),
+        (b"gzip", (400, "Transfer-Encoding must end with chunked")),
+        (b"chunked,gzip", (400, "Transfer-Encoding must end with chunked")),
+        (b"chunked,chunked", (400, "Transfer-Encoding applies chunked twice")),
+        (b"chunked, gzip, chunked", (400, "Transfer-Encoding applies chunked twice")),
+        (b",chunked", (400, "Malformed Transfer-Encoding")),
+        (b" ", (400, "Malformed Transfer-Encoding")),
+        (b"chunked\t", (400, "Transfer-Encoding must end with chunked")),
+    ],
+)
+def test_transfer_coding_refusal(value: bytes, refusal: tuple[int, str] | None) -> None:
+    assert transfer_coding_refusal(value) == refusal
+
+
+# -- trailer and head accounting (issue 17 item 5) ------------------------------------
+
+
+def reads_ending_after_size_lines(chunks: list[bytes], at_least: int) -> list[bytes]:
+    """A chunked body framed from ``chunks``, cut into reads of at least ``at_least``
+    bytes, each ending right after a chunk-size line (the last read ends the body)."""
+    reads: list[bytes] = []
+    current = b""
+    for data in chunks:
+        if len(current) >= at_least:
+            current += b"%x\r\n" % len(data)
+            reads.append(current)
+            current = data + b"\r\n"
+        else:
+            current += b"%x\r\n%s\r\n" % (len(data), data)
+    reads.append(current + b"0\r\n\r\n")
+    return reads
+
+
+@pytest.mark.parametrize("max_head_size", [4096, 16384])
+def test_small_chunks_in_reads_ending_after_a_size_line(max_head_size: int) -> None:
+    """Reads that end right after a chunk-size line and start with chunk data are
+    body, not a trailer section: only trailer bytes count against max_head_size."""
+    chunks = [b"%05d" % i for i in range(20000)]
+    reads = reads_ending_after_size_lines(chunks, at_least=2 * max_head_size)
+    assert len(reads) > 5
+    assert all(read.endswith(b"\r\n5\r\n") for read in reads[:-1])
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=max_head_size)
+    parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for read in reads:
+        parser.feed(read)
+    assert rec.bodies() == [b"".join(chunks)]
+    assert rec.events[-1] == ("end", None)
+
+
+def test_body_before_a_head_split_across_reads_is_not_head_bytes() -> None:
+    """A read holding the end of one request's body and the start of the next head
+    counts only what belongs to that head."""
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=4096)
+    body = b"b" * 8000
+    parser.feed(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 8000\r\n\r\n")
+    parser.feed(body + b"GET /b HT")
+    parser.feed(b"TP/1.1\r\nHost: h\r\n\r\n")
+    assert [h.target for h in rec.heads] == ["/a", "/b"]
+    assert rec.bodies() == [body, b""]
+
+
+def test_trailer_section_over_max_head_size_in_one_read() -> None:
+    """Complete trailer fields are counted by size as well as by number."""
+    trailers = b"".join(b"T-%d: %s\r\n" % (i, b"v" * 1000) for i in range(20))
+    data = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailers
+    err = refuse_ways(data + b"\r\n", in_body=True, max_head_size=16384)
+    assert err.status == 431
+
+
+def test_trailer_section_over_max_head_size_in_pieces() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=16384)
+    parser.feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+    )
+    with pytest.raises(ProtocolError) as info:
+        for i in range(20):
+            parser.feed(b"T-%d: %s\r\n" % (i, b"v" * 1000))
+    assert info.value.status == 431
+    assert ("end", None) not in rec.events
+
+
+def test_unterminated_trailer_line_is_bounded() -> None:
+    """A trailer line that never ends is refused once it passes max_head_size."""
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=16384)
+    parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Long: ")
+    with pytest.raises(ProtocolError) as info:
+        for _ in range(20):
+            parser.feed(b"a" * 1000)
+    assert info.value.status == 431
+
+
+def test_trailers_under_the_limits_in_pieces_are_fine() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_head_size=16384)
+    parser.feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+    )
+    for i in range(10):
+        parser.feed(b"T-%d: %s\r\n" % (i, b"v" * 1000))
+    parser.feed(b"\r\n" + NEXT)
+    assert rec.bodies() == [b"hello", b""]
+    assert [h.target for h in rec.heads] == ["/", "/next"]
+
+
+def test_too_many_trailers_is_exactly_431() -> None:
+    trailers = b"".join(b"T-%d: v\r\n" % i for i in range(129))
+    data = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailers
+    err, _ = refuse(data + b"\r\n")
+    assert err.status == 431
+    ok = b"".join(b"T-%d: v\r\n" % i for i in range(128))
+    rec = parse(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + ok + b"\r\n"
+    )
+    assert rec.events[-1] == ("end", None)
+
+
+# -- the field count while a head arrives (issue 17, after F7) -------------------------
+
+
+def test_never_ending_head_is_refused_at_the_129th_field() -> None:
+    """Fields are counted as they arrive: a head that never ends cannot collect
+    more than max_headers of them (5461cf6 counted only at the head's end)."""
+    rec = Recorder()
+    parser = RequestParser(rec)
+    parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\n")
+    for i in range(127):
+        parser.feed(b"X-%d: v\r\n" % i)  # 128 fields: fine so far
+    with pytest.raises(ProtocolError) as info:
+        # llhttp hands a field over when the next line starts: the 129th is
+        # counted when the 130th begins
+        parser.feed(b"X-127: v\r\n")
+        parser.feed(b"X-128: v\r\n")
+    assert info.value.status == 431
+    assert info.value.message == "Too many request header fields"
+    assert rec.heads == []
+
+
+def test_never_ending_head_in_one_read_is_refused() -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(1000))
+    err, rec = refuse(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields)
+    assert err.status == 431
+    assert rec.heads == []
+
+
+def test_129_fields_refused_every_way() -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(128))
+    assert refuse_ways(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n").status == 431
+
+
+def test_128_fields_accepted_every_way() -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(127))
+    rec = parse_ways(b"GET / HTTP/1.1\r\nHost: h\r\n" + fields + b"\r\n")
+    assert len(rec.heads[0].raw_headers) == 128
+
+
+def test_max_headers_is_configurable_while_arriving() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec, max_headers=4)
+    parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n")
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(b"D: 4\r\nE: 5\r\n")
+    assert info.value.status == 431
+
+
+# -- field values lose their OWS (RFC 9110 5.5) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b"padded\t ", b"padded"),
+        (b" \t padded \t", b"padded"),
+        (b"a \t b ", b"a \t b"),
+        (b"\t ", b""),
+        (b"plain", b"plain"),
+    ],
+    ids=repr,
+)
+def test_field_value_without_surrounding_whitespace(raw: bytes, value: bytes) -> None:
+    rec = parse_ways(b"GET / HTTP/1.1\r\nHost: h\r\nX-Pad: " + raw + b"\r\n\r\n")
+    assert rec.heads[0].raw_headers == [(b"Host", b"h"), (b"X-Pad", value)]
+
+
+def test_special_fields_without_trailing_whitespace() -> None:
+    rec = parse_ways(
+        b"POST / HTTP/1.1\r\nHost: h \t\r\nExpect: 100-continue \r\nContent-Length: 3\t\r\n\r\nabc"
+    )
+    [head] = rec.heads
+    assert head.host == "h"
+    assert head.expect_continue is True
+    assert head.content_length == 3
+    assert rec.bodies() == [b"abc"]
+
+
+# -- Host values (RFC 9112 3.2; issue 17 F5) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        b"example.com",
+        b"example.com:8080",
+        b"EXAMPLE.com:",
+        b"127.0.0.1:80",
+        b"[::1]",
+        b"[2001:db8::1]:443",
+        b"under_score.example",
+        b"xn--bcher-kva.ch",
+        b"a%41b",
+        b"",
+    ],
+    ids=repr,
+)
+def test_valid_host_values(host: bytes) -> None:
+    rec = parse_ways(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    assert rec.heads[0].host == host.decode()
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param(b"[:/", id="F5-bracket"),
+        pytest.param(b"a\xef\xbc\xbb", id="F5-fullwidth-bracket"),
+        pytest.param(b"h:99999", id="port-out-of-range"),
+        pytest.param(b"h:8o", id="port-not-digits"),
+        pytest.param(b"user@h", id="userinfo"),
+        pytest.param(b"a b", id="space"),
+        pytest.param(b"h/path", id="slash"),
+        pytest.param(b"[1]", id="not-ipv6"),
+        pytest.param(b"[::1", id="open-bracket"),
+        pytest.param(b"::1", id="bare-ipv6"),
+        pytest.param(b"a%zz", id="bad-percent"),
+        pytest.param(b"h\x80", id="non-ascii"),
+    ],
+)
+def test_invalid_host_is_400(host: bytes) -> None:
+    """RFC 9112 3.2: a Host field with an invalid value MUST get a 400 (5461cf6
+    passed these on, and the URL built from them raised later: a 500)."""
+    err = refuse_ways(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    assert err.status == 400
+    assert err.message == "Invalid Host header"
+
+
+def test_many_host_names_stay_correct() -> None:
+    """More names than the process-wide cache holds are still each checked."""
+    data = b"".join(b"GET / HTTP/1.1\r\nHost: h%d.example\r\n\r\n" % i for i in range(600))
+    rec = parse(data)
+    assert [h.host for h in rec.heads] == [f"h{i}.example" for i in range(600)]
+    err, _ = refuse(b"GET / HTTP/1.1\r\nHost: h x\r\n\r\n")
+    assert err.status == 400
+
+
+# -- request targets of the F-list (F1): the parser passes them on -------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "method", "target"),
+    [
+        (b"GET *0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "GET", "*0"),
+        (b"GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", "GET", "http:///x"),
+    ],
+)
+def test_odd_targets_reach_the_listener_as_sent(data: bytes, method: str, target: str) -> None:
+    """llhttp takes these; what they mean is the framework's to decide (issue 17 F1)."""
+    [head] = parse_ways(data).heads
+    assert (head.method, head.target) == (method, target)
+
+
+def test_connect_authority_form_is_an_upgrade() -> None:
+    rec = Recorder()
+    parser = RequestParser(rec)
+    data = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+    assert parser.feed(data + b"\x16\x03") == b"\x16\x03"
+    [head] = rec.heads
+    assert (head.method, head.target, head.upgrade) == ("CONNECT", "example.com:443", True)

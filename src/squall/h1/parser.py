@@ -1,23 +1,30 @@
 """Request parsing: llhttp (through httptools) plus the checks llhttp leaves to us.
 
 llhttp already rejects what RFC 9112 says a server MUST reject in framing:
-Content-Length together with Transfer-Encoding, duplicate Content-Length, bad
-chunk sizes, obs-fold, control characters, bare LF line ends. This adapter adds
-the limits (request-target length, header field size, header count, total head
-size), the version check and the Host rules, and turns the callbacks into three
-calls on a listener: ``on_head``, ``on_body`` and ``on_complete``.
+Content-Length together with Transfer-Encoding (on any lines), duplicate
+Content-Length, bad chunk sizes, obs-fold, control characters, bare LF line
+ends, an empty Transfer-Encoding, any coding after ``chunked``. This adapter
+adds the limits (request-target length, header field size, header count, total
+head size, the same for trailers), the version check, the Host rules and the
+Transfer-Encoding rules llhttp applies too late (after the head has been handed
+on) or not at all, and turns the callbacks into calls on a listener.
 
 Invariants:
 - A listener never sees a head that failed a check: every check runs before
   ``on_head`` is called.
 - After a ProtocolError the parser is dead; the caller closes the connection.
-- Memory per connection is bounded while a head is incomplete: by
-  ``max_head_size`` plus one ``feed`` chunk.
+- Memory per connection is bounded while a head or a trailer section is
+  incomplete: each field is sized as it ends (``max_field_size``, and all of
+  them ``max_head_size``), after any read they are at most ``max_headers``, and
+  the bytes of a field still arriving are at most ``max_head_size`` plus one
+  ``feed`` chunk.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import ipaddress
+import re
+from typing import NoReturn, Protocol
 
 import httptools
 
@@ -87,6 +94,19 @@ _new_head = object.__new__
 # lengths of host, expect, upgrade, connection, content-length, transfer-encoding
 _SPECIAL_LENGTHS = frozenset((4, 6, 7, 10, 14, 17))
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
+# RFC 9110 7.2 / RFC 3986 3.2.2-3.2.3: uri-host [ ":" port ]; uri-host an IP-literal
+# (checked again by ipaddress) or a reg-name (an IPv4 address is one too).
+# IPvFuture and RFC 6874 zone ids are refused: no client sends them in Host.
+_HOST = re.compile(
+    rb"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)"
+    rb"(?::(?P<port>[0-9]*))?"
+)
+# PERF: Host values checked and decoded once per process (a server is mostly
+# asked for a handful). SECURITY: bounded in number and length; when full it
+# starts over, so a client sending many names only costs the check again.
+_HOSTS: dict[bytes, str] = {}
+_HOSTS_MAX = 256
+_HOST_CACHED_LENGTH = 255  # RFC 1035 2.3.4: a longer domain name is not one
 # PERF: decoding the method with a dict hit instead of bytes.decode per request.
 _METHODS = {
     m.encode(): m
@@ -119,6 +139,7 @@ class RequestParser:
         "_special",
         "_stream",
         "_te",
+        "_trailer_bytes",
         "_trailers",
         "_upgrade",
         "_upgrade_body_left",
@@ -154,6 +175,7 @@ class RequestParser:
         self._stream: BodyFeed | None = None
         self._upgrade = False
         self._trailers = 0
+        self._trailer_bytes = 0
         self._te = b""
         self._special = False
         self._connection = False
@@ -174,7 +196,6 @@ class RequestParser:
         """
         if self._upgrade_body_left:
             return self._feed_upgrade_body(data)
-        in_trailers = self._after_chunk_header
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -193,13 +214,27 @@ class RequestParser:
             raise ProtocolError(400, "Invalid method") from None
         except httptools.HttpParserError as exc:
             raise ProtocolError(400, _short(exc)) from None
-        if self._in_head or (in_trailers and self._after_chunk_header):
-            # SECURITY: llhttp hands us a header only when its line ends, and
-            # httptools buffers it until then: bound what a head (or a trailer
-            # section: bytes after a chunk-size line and no chunk data) may hold.
-            self._head_bytes += len(data)
-            if self._head_bytes > self._max_head_size:
-                raise ProtocolError(431, "Request header fields too large")
+        if self._in_head or self._after_chunk_header:
+            # SECURITY: llhttp hands us a field only when its line ends, and
+            # httptools buffers it until then: bound what a head, or a trailer
+            # section (after a chunk-size line, before any chunk data), may hold
+            # while it arrives. Only reads that were wholly inside one are
+            # counted: a read where it began also holds the bytes before it (the
+            # body of the request before, chunks of this body), and the part
+            # after is at most one read.
+            counted = self._head_bytes
+            if counted < 0:  # began in this read (on_message_begin, on_chunk_header)
+                self._head_bytes = 0
+            else:
+                counted += len(data)
+                self._head_bytes = counted
+                if counted > self._max_head_size:
+                    raise ProtocolError(431, "Request header fields too large")
+            if self._in_head and len(self._headers) > self._max_headers:
+                # SECURITY: a head that never ends must not collect fields until
+                # head_timeout: after any read it holds at most max_headers.
+                # PERF: checked here and when the head ends, not per field.
+                raise ProtocolError(431, "Too many request header fields")
         return None
 
     def _feed_upgrade_body(self, data: bytes) -> bytes | None:
@@ -225,7 +260,7 @@ class RequestParser:
 
     def on_message_begin(self) -> None:
         self._in_head = True
-        self._head_bytes = 0
+        self._head_bytes = -1  # began in this read (see feed)
         self._field_bytes = 0
         self._url = b""
         self._headers = []
@@ -239,6 +274,7 @@ class RequestParser:
             self._upgrade = False
             self._content_length = None
             self._trailers = 0
+            self._trailer_bytes = 0
             self._connection = False
 
     def on_url(self, url: bytes) -> None:
@@ -246,19 +282,24 @@ class RequestParser:
         if len(self._url) > self._max_line_size:
             self._fail(414, "Request-URI too long")
 
-    def on_header(self, name: bytes, value: bytes) -> None:
+    def on_header(self, name: bytes, raw: bytes) -> None:
         if not self._in_head:
-            self._on_trailer(name, value)
+            self._on_trailer(name, raw)
             return
         length = len(name)
-        vlength = len(value)
-        # a whole head can come in one read: count what it holds, not only what
-        # is still arriving (feed()); the count of fields is checked at its end
+        vlength = len(raw)
+        # SECURITY: a whole head can come in one read: size each field as it
+        # ends, not only the bytes still arriving (feed()). The count of fields
+        # is checked after each read and when the head ends.
         size = self._field_bytes + length + vlength + 4
         self._field_bytes = size
         limit = self._max_field_size
         if length > limit or vlength > limit or size > self._max_head_size:
             self._fail(431, "Request header field too large")
+        # RFC 9110 5.5: OWS around a field value is not part of it; llhttp drops
+        # the leading OWS only. PERF: rstrip returns the same object when there
+        # is nothing to strip, cheaper than testing the last byte first.
+        value = raw.rstrip(b" \t")
         self._headers.append((name, value))
         if length in _SPECIAL_LENGTHS:
             lname = name.lower()
@@ -274,18 +315,25 @@ class RequestParser:
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
             elif lname == b"transfer-encoding":
+                # RFC 9110 5.3: field lines of one name combine, in order, into
+                # one list (``gzip`` then ``chunked`` is ``gzip, chunked``). The
+                # raw value: llhttp takes ``chunked<TAB>`` for another coding.
+                self._te = self._te + b"," + raw if self._chunked else raw
                 self._chunked = True
-                self._te = value
             elif lname == b"upgrade":
                 self._upgrade = True
 
     def _on_trailer(self, name: bytes, value: bytes) -> None:
         """A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as aiohttp
-        drops them, but counted and bounded so that a body cannot hide a flood."""
+        drops them, but counted and bounded like head fields so that a body cannot
+        hide a flood."""
         limit = self._max_field_size
-        if len(name) > limit or len(value) > limit:
-            self._fail(431, "Request header field too large")
+        length = len(name)
+        vlength = len(value)
         self._special = True
+        self._trailer_bytes += length + vlength + 4
+        if length > limit or vlength > limit or self._trailer_bytes > self._max_head_size:
+            self._fail(431, "Request trailer field too large")
         self._trailers += 1
         if self._trailers > self._max_headers:
             self._fail(431, "Too many trailer fields")
@@ -305,16 +353,10 @@ class RequestParser:
             version = _VERSIONS.get(parser.get_http_version())  # type: ignore[assignment]
             if version is None:
                 self._fail(505, "HTTP version not supported")
-        if self._chunked:
-            codings = self._te.strip().lower()
-            if codings.rpartition(b",")[2].strip() != b"chunked":
-                # RFC 9112 6.3: chunked must be the final coding, else 400. llhttp
-                # says so too, but only after this callback has handed the head on.
-                self._fail(400, "Transfer-Encoding must end with chunked")
-            if codings != b"chunked":
-                # RFC 9112 6.1: a coding this server does not implement (gzip,
-                # chunked) is a 501; passing the coded bytes on would be wrong.
-                self._fail(501, "Transfer-Encoding not implemented")
+        if self._chunked and self._te != b"chunked":
+            refusal = transfer_coding_refusal(self._te)
+            if refusal is not None:
+                self._fail(*refusal)
         if self._host_count != 1:
             if self._host_count > 1:
                 # RFC 9112 3.2: more than one Host field line is a 400.
@@ -324,7 +366,12 @@ class RequestParser:
                 self._fail(400, "Missing Host header")
             host = None
         else:
-            host = self._host.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+            host = _HOSTS.get(self._host)  # type: ignore[arg-type]
+            if host is None:
+                host = _check_host(self._host)  # type: ignore[arg-type]
+                if host is None:
+                    # RFC 9112 3.2: a Host field with an invalid value is a 400
+                    self._fail(400, "Invalid Host header")
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
         # PERF: llhttp only flags an upgrade for CONNECT or an Upgrade header
@@ -350,8 +397,10 @@ class RequestParser:
         self._stream = self._listener.on_head(head)
 
     def on_chunk_header(self) -> None:
+        # a chunk-size line has ended: chunk data or, after the last chunk, a
+        # trailer section follows; llhttp does not say which (see feed)
         self._after_chunk_header = True
-        self._head_bytes = 0
+        self._head_bytes = -1
 
     def on_body(self, body: bytes) -> None:
         self._after_chunk_header = False
@@ -364,9 +413,59 @@ class RequestParser:
             self._stream.feed_eof()
             self._stream = None
 
-    def _fail(self, status: int, message: str) -> None:
+    def _fail(self, status: int, message: str) -> NoReturn:
         self._pending_error = ProtocolError(status, message)
         raise self._pending_error
+
+
+def _check_host(raw: bytes) -> str | None:
+    """``raw`` decoded if it is a valid Host value (and remembered), else None."""
+    match = _HOST.fullmatch(raw)
+    if match is None:
+        return None
+    ip6, port = match.group("ip6", "port")
+    if port and int(port) > 65535:
+        return None
+    if ip6 is not None:
+        try:
+            ipaddress.IPv6Address(ip6.decode("ascii"))
+        except ValueError:
+            return None
+    host = raw.decode("ascii")
+    if len(raw) <= _HOST_CACHED_LENGTH:
+        if len(_HOSTS) >= _HOSTS_MAX:
+            _HOSTS.clear()
+        _HOSTS[raw] = host
+    return host
+
+
+def transfer_coding_refusal(value: bytes) -> tuple[int, str] | None:
+    """Why a request's Transfer-Encoding (its field lines joined with commas) is
+    refused, as (status, message); None when it is ``chunked`` alone, the one
+    coding this server decodes.
+
+    RFC 9112 walked in order, each rule over the whole list:
+    - 6.1 and RFC 9110 5.6.1: a list of transfer codings, split on commas. An
+      empty element is refused, though 5.6.1 lets a recipient skip it: llhttp
+      and an intermediary may disagree on what ``, chunked`` frames.
+    - 6.3 rule 4: when chunked is not the final coding the body length cannot be
+      known: 400. llhttp says so too, but only after the head has been handed on.
+    - 6.1: chunked is applied at most once (llhttp refuses a second one too).
+    - 6.1: a coding the server does not implement (``gzip, chunked``) SHOULD get
+      501; passing the still-coded bytes on as the body would be wrong.
+    Only spaces count as whitespace around a coding: llhttp takes ``chunked``
+    followed by a tab for an unknown coding, and the two must agree.
+    """
+    codings = [coding.strip(b" ").lower() for coding in value.split(b",")]
+    if b"" in codings:
+        return 400, "Malformed Transfer-Encoding"
+    if codings[-1] != b"chunked":
+        return 400, "Transfer-Encoding must end with chunked"
+    if codings.count(b"chunked") > 1:
+        return 400, "Transfer-Encoding applies chunked twice"
+    if len(codings) > 1:
+        return 501, "Transfer-Encoding not implemented"
+    return None
 
 
 def _short(exc: Exception) -> str:
