@@ -2,45 +2,62 @@
 
 from __future__ import annotations
 
+import re
 from http.cookies import Morsel, SimpleCookie
 
 # NOTE: SimpleCookie.load() gives up on the whole header at the first cookie it
 # cannot parse, so one bad cookie set by some other site on the domain would
 # hide all the others; browsers are lenient, and so is this parser.
 
+# A quoted cookie-value (RFC 6265 4.1.1) that ends its pair: it may hold ";".
+_QUOTED_VALUE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*(?:;|$)')
+# Inside quotes: a backslash escapes one character, or gives one by three octal
+# digits (the escapes Python's SimpleCookie writes); ASCII digits only.
+_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
 
 def parse_cookie_header(value: str) -> dict[str, str]:
-    """Return the name/value pairs of a Cookie request header (first one wins)."""
+    """Return the name/value pairs of a Cookie request header (RFC 6265 5.4).
+
+    As aiohttp reads them: a name sent twice keeps its last value, a name without
+    ``=`` has the value ``""``, a quoted value is unquoted (and may hold ``;``).
+    """
     cookies: dict[str, str] = {}
-    for pair in value.split(";"):
-        name, sep, val = pair.partition("=")
+    if '"' not in value:
+        # PERF: the common header, split without a scan
+        for pair in value.split(";"):
+            name, _, val = pair.partition("=")
+            name = name.strip()
+            if name:
+                cookies[name] = val.strip()
+        return cookies
+    pos = 0
+    size = len(value)
+    while pos < size:
+        semi = value.find(";", pos)
+        end = size if semi < 0 else semi
+        eq = value.find("=", pos, end)
+        if eq < 0:
+            name, val = value[pos:end], ""
+            pos = end + 1
+        else:
+            name = value[pos:eq]
+            quoted = _QUOTED_VALUE.match(value, eq + 1)
+            if quoted is not None:
+                val = _ESCAPE.sub(_unescape, quoted[1])
+                pos = quoted.end()
+            else:  # a lone or misplaced quote is kept as it is
+                val = value[eq + 1 : end].strip()
+                pos = end + 1
         name = name.strip()
-        if not sep or not name:
-            continue
-        val = val.strip()
-        if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
-            val = _unquote(val[1:-1])
-        cookies.setdefault(name, val)
+        if name:
+            cookies[name] = val
     return cookies
 
 
-def _unquote(value: str) -> str:
-    if "\\" not in value:
-        return value
-    out: list[str] = []
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch == "\\" and i + 3 < len(value) and value[i + 1 : i + 4].isdigit():
-            out.append(chr(int(value[i + 1 : i + 4], 8)))
-            i += 4
-        elif ch == "\\" and i + 1 < len(value):
-            out.append(value[i + 1])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+def _unescape(match: re.Match[str]) -> str:
+    octal = match[1]
+    return chr(int(octal, 8)) if octal else match[2]
 
 
 def set_morsel(

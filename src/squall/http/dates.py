@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 
 _cached_second = 0
@@ -28,13 +28,21 @@ def format_http_date(timestamp: float) -> str:
 
 
 def parse_http_date(value: str | None) -> datetime | None:
-    """Parse an HTTP date; None when it is missing or malformed."""
+    """Parse an HTTP date as an aware UTC datetime; None when it is missing or malformed.
+
+    RFC 9110 5.6.7: every HTTP date is in UTC, and a recipient must accept the
+    obsolete forms too (RFC 850, asctime), which carry no zone: they are read as UTC.
+    """
     if not value:
         return None
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except Exception:
+        # SECURITY: the value comes from the client, and the stdlib parser fails in
+        # undocumented ways (TypeError, ValueError, and OverflowError on a year or
+        # hour of ten digits, found by fuzzing): whatever the failure, a malformed
+        # date is None, never an exception in a handler.
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed
