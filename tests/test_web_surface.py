@@ -43,6 +43,7 @@ IN_SCOPE = [
     "BaseRequest",
     "Request",
     "RequestKey",
+    "RequestPayloadError",
     "StreamResponse",
     "Response",
     "ResponseKey",

@@ -78,6 +78,7 @@ from squall.framework.exceptions import (
     HTTPVariantAlsoNegotiates,
     HTTPVersionNotSupported,
     NotAppKeyWarning,
+    RequestPayloadError,
 )
 from squall.framework.jsonresponse import json_bytes_response, json_response
 from squall.framework.request import BaseRequest, Request, RequestKey
@@ -149,6 +150,7 @@ __all__ = [
     "BaseRequest",
     "Request",
     "RequestKey",
+    "RequestPayloadError",
     "Response",
     "ResponseKey",
     "StreamResponse",

@@ -7,6 +7,7 @@ response. With no body given, the body is ``"{status}: {reason}"``.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,8 +15,14 @@ from typing import Any
 from yarl import URL
 
 from squall.framework.response import Response
+from squall.typedefs import MalformedBodyError
 
 _DEFAULT = object()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# aiohttp's name for the error a body read raises when the body breaks its framing
+# (a bad chunk): ``except web.RequestPayloadError`` catches what the server raises.
+RequestPayloadError = MalformedBodyError
 
 
 class NotAppKeyWarning(UserWarning):
@@ -129,8 +136,22 @@ class HTTPMove(HTTPRedirection):
         super().__init__(
             headers=headers, reason=reason, body=body, text=text, content_type=content_type
         )
-        self.headers["Location"] = str(location)
+        self.headers["Location"] = _location_value(location)
         self.location = location
+
+
+def _location_value(location: str | URL) -> str:
+    """The Location field for a redirect, percent-encoded as aiohttp writes it.
+
+    SECURITY: yarl drops CR, LF and TAB from a URL it parses (as browsers do), so
+    a location built from user input cannot add a header field; a control
+    character left after that is refused here, where the bug is, with a message,
+    rather than by the response writer.
+    """
+    value = str(URL(location))
+    if _CONTROL.search(value) is not None:
+        raise ValueError(f"Redirect location {value!r} holds a control character")
+    return value
 
 
 class HTTPMultipleChoices(HTTPMove):

@@ -22,6 +22,7 @@ from yarl import URL
 from squall.framework.exceptions import (
     HTTPBadRequest,
     HTTPRequestEntityTooLarge,
+    HTTPRequestRangeNotSatisfiable,
     HTTPUnsupportedMediaType,
     NotAppKeyWarning,
 )
@@ -31,7 +32,10 @@ from squall.framework.streams import StreamReader
 from squall.http import hdrs
 from squall.http.cookies import parse_cookie_header
 from squall.http.dates import parse_http_date
+from squall.http.etag import ETag, parse_etag_list
+from squall.http.forwarded import parse_forwarded
 from squall.http.mediatype import parse_content_type
+from squall.http.ranges import parse_byte_range
 from squall.typedefs import BodySource, RequestHead, ResponseSink
 
 if TYPE_CHECKING:
@@ -72,6 +76,23 @@ class JSONBodyError(HTTPBadRequest, json.JSONDecodeError):
         self.pos = err.pos
         self.lineno = err.lineno
         self.colno = err.colno
+
+
+class RangeError(HTTPRequestRangeNotSatisfiable, ValueError):
+    """A Range header that is not one valid byte range: a 416 if uncaught.
+
+    NOTE: aiohttp raises a plain ValueError from ``request.http_range``, so a
+    client's bad header is a 500 there; this is still a ValueError for handlers
+    that catch it.
+    """
+
+
+def _bad_target() -> HTTPBadRequest:
+    """The 400 for a request-target no form of RFC 9112 3.2 allows; the connection
+    closes after it, as after the parser's own 400s."""
+    exc = HTTPBadRequest(text="Invalid request target")
+    exc.force_close()
+    return exc
 
 
 class BaseRequest(MutableMapping[Any, Any]):
@@ -129,15 +150,25 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def rel_url(self) -> URL:
-        target = self._head.target
+        """The request-target as a relative URL (path and query).
+
+        Raise a 400 for a target that is none of RFC 9112 3.2's forms. A CONNECT
+        request's target (authority-form) has no path: no route matches it, so it
+        is a 404 as on aiohttp, and no handler sees a path without a leading "/".
+        """
+        head = self._head
+        target = head.target
         if target[:1] != "/":
-            if target == "*":
+            if head.method == hdrs.METH_CONNECT:
+                return URL.build()
+            if target == "*":  # asterisk-form (RFC 9112 3.2.4): OPTIONS only
+                if head.method != hdrs.METH_OPTIONS:
+                    raise _bad_target()
                 return URL.build(path="*", encoded=True)
-            try:
-                url = URL(target)  # absolute-form (RFC 9112 3.2.2)
-            except ValueError:
-                raise HTTPBadRequest(text="Invalid request target") from None
-            return url.relative()
+            absolute = self._absolute_url
+            if absolute is None:
+                raise _bad_target()
+            return absolute.relative()
         path, _, query = target.partition("?")
         path = path.partition("#")[0]
         try:
@@ -189,15 +220,22 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def _absolute_url(self) -> URL | None:
-        """The request-target in absolute-form (RFC 9112 3.2.2), with our scheme."""
+        """The request-target in absolute-form (RFC 9112 3.2.2), with our scheme;
+        None for the other forms; a 400 when it is not an absolute URL."""
         target = self._head.target
-        if target[:1] == "/" or target == "*":
+        if target[:1] == "/" or target == "*" or self._head.method == hdrs.METH_CONNECT:
             return None
         try:
             url = URL(target)
-        except ValueError:
-            raise HTTPBadRequest(text="Invalid request target") from None
-        return url.with_scheme(self.scheme) if url.absolute else None
+            if not url.absolute:  # "*0", "http:///x": a scheme, or not even that
+                raise ValueError(target)
+            url = url.with_scheme(self.scheme)
+            # yarl checks a host lazily: make it fail here, not in a handler's str(url)
+            str(url.relative())
+            str(url)
+        except ValueError:  # UnicodeError (IDNA) included
+            raise _bad_target() from None
+        return url
 
     @reify
     def host(self) -> str:
@@ -233,13 +271,19 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @reify
     def url(self) -> URL:
+        """The absolute URL: scheme, host (the Host header), path and query.
+
+        A Host header yarl cannot read is a 400 here rather than a ValueError
+        later in ``str(request.url)``.
+        """
         if self._absolute_url is not None:
             return self._absolute_url
         try:
-            base = URL.build(scheme=self.scheme, authority=self.host)
-        except ValueError:
+            url = URL.build(scheme=self.scheme, authority=self.host).join(self.rel_url)
+            str(url)  # yarl reads the authority lazily ("[:/", "a\uff3b")
+        except ValueError:  # UnicodeError (IDNA) included
             raise HTTPBadRequest(text="Invalid Host header") from None
-        return base.join(self.rel_url)
+        return url
 
     @reify
     def cookies(self) -> Mapping[str, str]:
@@ -266,17 +310,52 @@ class BaseRequest(MutableMapping[Any, Any]):
         """True when the connection can serve another request after this one."""
         return self._head.keep_alive and not self._sink.closing and self._body.is_complete()
 
-    @property
+    # -- conditional and range requests (RFC 9110 13, 14) ---------------------
+
+    @reify
     def if_modified_since(self) -> datetime | None:
+        """If-Modified-Since as an aware UTC datetime; None if absent or malformed."""
         return parse_http_date(self.headers.get(hdrs.IF_MODIFIED_SINCE))
 
-    @property
+    @reify
     def if_unmodified_since(self) -> datetime | None:
+        """If-Unmodified-Since as an aware UTC datetime; None if absent or malformed."""
         return parse_http_date(self.headers.get(hdrs.IF_UNMODIFIED_SINCE))
 
-    @property
+    @reify
     def if_range(self) -> datetime | None:
+        """If-Range as an aware UTC datetime; None if absent, malformed or an ETag."""
         return parse_http_date(self.headers.get(hdrs.IF_RANGE))
+
+    @reify
+    def if_match(self) -> tuple[ETag, ...] | None:
+        """If-Match as a tuple of ETags (``(ETag("*"),)`` for ``*``); None if absent."""
+        return parse_etag_list(self.headers.get(hdrs.IF_MATCH))
+
+    @reify
+    def if_none_match(self) -> tuple[ETag, ...] | None:
+        """If-None-Match as a tuple of ETags (``(ETag("*"),)`` for ``*``); None if absent."""
+        return parse_etag_list(self.headers.get(hdrs.IF_NONE_MATCH))
+
+    @reify
+    def http_range(self) -> slice:
+        """The Range header as a slice (``slice(None, None, 1)`` when absent).
+
+        A value that is not one byte range raises :class:`RangeError`, a
+        ValueError as on aiohttp, and a 416 if the handler lets it through.
+        """
+        try:
+            return parse_byte_range(self.headers.get(hdrs.RANGE))
+        except ValueError as exc:
+            raise RangeError(text=f"416: {exc}") from None
+
+    @reify
+    def forwarded(self) -> tuple[Mapping[str, str], ...]:
+        """The Forwarded headers (RFC 7239) parsed: one mapping per proxy, first first.
+
+        SECURITY: what a client sent, unchecked; trust only what your own proxy added.
+        """
+        return parse_forwarded(self.headers.getall(hdrs.FORWARDED, ()))
 
     # -- connection ----------------------------------------------------------
 
@@ -291,6 +370,11 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._sink.get_extra_info(name, default)
+
+    @property
+    def task(self) -> Any:
+        """The ``asyncio.Task`` running the handler (for ``add_done_callback``)."""
+        return self._sink.task
 
     # -- routing and app -----------------------------------------------------
 
@@ -378,6 +462,10 @@ class BaseRequest(MutableMapping[Any, Any]):
             return loads(body)
         except json.JSONDecodeError as err:
             raise JSONBodyError(err) from None
+        except RecursionError:
+            # SECURITY: "[" * 1200 exhausts the decoder's stack; that is a client's
+            # bad body like any other, not a server error
+            raise JSONBodyError(json.JSONDecodeError("Nested too deeply", body, 0)) from None
 
     async def post(self) -> MultiDictProxy[str]:
         """The url-encoded form in the body (an empty mapping for other bodies)."""
