@@ -27,6 +27,7 @@ from squall.typedefs import (
     BodySource,
     BodyTimeoutError,
     MalformedBodyError,
+    RawHeaders,
     RequestHead,
     ResponseSink,
 )
@@ -340,15 +341,21 @@ class Application(MutableMapping[Any, Any]):
             if route is not None:
                 # PERF: a fixed path has no values; its match info is built if asked
                 request._route = route
-                handler = route._handler
             else:
                 info = self._router.resolve_path(head.method, path)
                 info._bind(self)
                 request._match_info = info
-                handler = info._route._handler
+                route = info._route
+            handler = route._handler
             if self._run_middlewares:
                 handler = self._wrap(handler)
-            response = await handler(request)
+            if head.expect_continue or _has_expect(head.raw_headers):
+                # aiohttp's order: the route's expect handler first, outside the
+                # middlewares; a response from it (or a raised 417) is the answer
+                expected = await route.handle_expect_header(request)
+                response = await handler(request) if expected is None else expected
+            else:
+                response = await handler(request)
             if (
                 response.__class__ is Response
                 and not self._has_prepare_hooks
@@ -401,6 +408,20 @@ class Application(MutableMapping[Any, Any]):
             await response._finish(request)
         except ConnectionError:
             pass  # the client went away; nothing left to tell it
+
+
+def _has_expect(raw_headers: RawHeaders) -> bool:
+    """True when the request has an Expect field, whatever its value (the caller
+    checks the parser's ``expect_continue`` first).
+
+    PERF: a walk over the names on every request (about 60 ns for one field,
+    220 ns for eight; a loop, as any() over a generator costs twice that): the
+    head does not carry the field's presence yet.
+    """
+    for name, _ in raw_headers:  # noqa: SIM110
+        if len(name) == 6 and name.lower() == b"expect":
+            return True
+    return False
 
 
 def _internal_error(request: Request) -> Response:

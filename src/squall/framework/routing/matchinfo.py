@@ -36,7 +36,8 @@ class UrlMappingMatchInfo(dict[str, str]):
 
     @property
     def expect_handler(self) -> Any:
-        return self._route.get_info().get("expect_handler")
+        """The coroutine function that answers the request's ``Expect`` field."""
+        return self._route.handle_expect_header
 
     @property
     def http_exception(self) -> HTTPException | None:

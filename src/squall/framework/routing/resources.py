@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
+from squall.framework.exceptions import HTTPExpectationFailed
 from squall.http import hdrs
 
 if TYPE_CHECKING:
     from squall.framework.aliases import Handler
     from squall.framework.exceptions import HTTPException
+    from squall.framework.request import Request
+    from squall.framework.streamresponse import StreamResponse
 
 # A {variable} or {variable:regex}; the regex may hold one level of {m,n}.
 ROUTE_RE = re.compile(r"(\{[_a-zA-Z][^{}]*(?:\{[^{}]*\}[^{}]*)*\})")
@@ -45,6 +48,19 @@ def unquote_path_safe(value: str) -> str:
     if "%" not in value:
         return value
     return value.replace("%2F", "/").replace("%25", "%")
+
+
+async def default_expect_handler(request: Request) -> None:
+    """Answer a request's ``Expect`` field when its route names no expect handler.
+
+    RFC 9110 10.1.1: ``100-continue`` is met, though not here: the server sends
+    ``100 Continue`` when the handler first reads the body, so a handler that
+    refuses first never invites it. Any other expectation on HTTP/1.1 is a 417,
+    as aiohttp answers it.
+    """
+    expect = request.headers.get(hdrs.EXPECT, "")
+    if request.version == (1, 1) and expect.lower() != "100-continue":
+        raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
 
 
 def validate_name(name: str) -> None:
@@ -266,6 +282,8 @@ class AbstractRoute(abc.ABC):
         self._method = method
         self._handler: Handler = _check_handler(handler)
         self._resource = resource
+        if expect_handler is not None and not inspect.iscoroutinefunction(expect_handler):
+            raise TypeError(f"expect_handler must be a coroutine function, got {expect_handler!r}")
         self._expect_handler = expect_handler
 
     @property
@@ -292,10 +310,13 @@ class AbstractRoute(abc.ABC):
     def url_for(self, *args: str, **kwargs: str) -> URL:
         """Build a URL for the route's resource."""
 
-    async def handle_expect_header(self, request: Any) -> Any:
-        if self._expect_handler is not None:
-            return await self._expect_handler(request)
-        return None
+    async def handle_expect_header(self, request: Request) -> StreamResponse | None:
+        """Run the route's expect handler (aiohttp's order: before middlewares and
+        handler). A response it returns, or an HTTPException it raises, answers the
+        request instead of the handler; None lets the request go on."""
+        expect_handler = self._expect_handler or default_expect_handler
+        response: StreamResponse | None = await expect_handler(request)
+        return response
 
 
 class ResourceRoute(AbstractRoute):
