@@ -168,6 +168,43 @@ async def test_reading_pauses_while_a_body_waits_unread(observe, raw_connect) ->
     assert "resume_reading" in observed.events
 
 
+async def test_reading_resumes_at_low_water_before_the_body_is_drained(
+    observe, raw_connect
+) -> None:
+    """Reading resumes once the reader has taken the buffer down to body_low_water,
+    not only when it finds the buffer empty."""
+    high, low = 64 * 1024, 16 * 1024
+    data = payload(2 * 1024 * 1024, 11)
+    go, done = asyncio.Event(), asyncio.Event()
+    target: list[int] = []
+
+    async def handler(head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
+        await go.wait()
+        taken = b""
+        while len(taken) < target[0]:  # never more than is buffered: no wait for bytes
+            taken += await body.read(min(4096, target[0] - len(taken)))
+        await done.wait()
+        rest = await body.read()
+        text = hashlib.sha256(taken + rest).hexdigest().encode()
+        sink.send_response(head.version, 200, "OK", [("Content-Length", "64")], text, None)
+
+    srv = await observe(handler, body_high_water=high, body_low_water=low)
+    conn = await raw_connect(srv.port)
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(data)
+    conn.writer.write(head + data)
+    observed = await srv.hub.connection()
+    await srv.hub.until(lambda: "pause_reading" in observed.events)
+    buffered = observed.received - len(head)  # nothing read yet, nothing more comes
+    assert buffered > high
+    target.append(buffered - low)
+    go.set()
+    await srv.hub.until(lambda: "resume_reading" in observed.events)
+    done.set()
+    await conn.writer.drain()
+    status, _, body = await conn.read_response(timeout=20.0)
+    assert (status, body) == (b"HTTP/1.1 200 OK", hashlib.sha256(data).hexdigest().encode())
+
+
 # -- connection loss ----------------------------------------------------------------------
 
 

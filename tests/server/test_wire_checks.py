@@ -199,8 +199,11 @@ async def test_trailer_flood_is_431(serve, raw_connect, still_serves) -> None:
     await conn.send(CHUNKED_POST + b"5\r\nhello\r\n0\r\n")
     lines = (b"X-Trailer: " + b"v" * 100 + b"\r\n") * 512
     sender = asyncio.create_task(send_until_refused(conn, [lines] * 300 + [b"\r\n"]))
-    await expect_431(conn)
-    await sender
+    try:
+        await expect_431(conn)
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
     await still_serves(server.port)
 
 
