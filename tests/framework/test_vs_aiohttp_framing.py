@@ -74,6 +74,10 @@ def app_framing(web: Any, *, suspend: bool) -> Any:
         await pause()
         return web.Response(body=b"hello", content_type="text/Content-Length: 99")
 
+    async def untyped(request: Any) -> Any:
+        await pause()
+        return web.Response(body=b"" if "empty" in request.query else b"bin")
+
     app = web.Application()
     app.router.add_get("/ok", ok)
     app.router.add_get("/__probe__", ok)
@@ -83,6 +87,7 @@ def app_framing(web: Any, *, suspend: bool) -> Any:
     app.router.add_get("/stream", stream)
     app.router.add_get("/bodiless-lower", bodiless_lower)
     app.router.add_get("/ctype-trap", ctype_trap)
+    app.router.add_get("/untyped", untyped)
     return app
 
 
@@ -147,6 +152,14 @@ async def test_content_type_holding_content_length_text(factory: Any) -> None:
     replies = await same_pipelined(factory, [request, request, OK])
     assert [r.header("Content-Length") for r in replies] == ["5", "5", "2"]
     assert [r.body for r in replies] == [b"hello", b"hello", b"ok"]
+
+
+# item 8: the head built around the length slot, with and without a default type
+async def test_simple_heads_without_a_content_type(factory: Any) -> None:
+    untyped, empty = build("GET", "/untyped"), build("GET", "/untyped?empty")
+    replies = await same_pipelined(factory, [untyped, empty, untyped, empty, OK])
+    assert [r.header("Content-Type") for r in replies[:2]] == ["application/octet-stream", None]
+    assert [r.body for r in replies] == [b"bin", b"", b"bin", b"", b"ok"]
 
 
 # F7

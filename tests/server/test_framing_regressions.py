@@ -82,7 +82,7 @@ def make_app(suspend: bool) -> web.Application:
     async def chunked_close(request: web.Request) -> web.StreamResponse:
         await pause()
         how = request.query["how"]
-        headers = {"Connection": "close"} if how == "header" else {}
+        headers = {"Connection": how} if how != "force" else {}
         resp = web.Response(text="hello", headers=headers)
         resp.enable_chunked_encoding()
         if how == "force":
@@ -324,7 +324,7 @@ async def test_bodiless_response_drops_lowercase_framing_fields(exchange, status
 # -- 7. a chunked Response can close the connection ----------------------------------------
 
 
-@pytest.mark.parametrize("how", ["force", "header"])
+@pytest.mark.parametrize("how", ["force", "close", "Close"])
 async def test_chunked_response_closes_when_asked(exchange, how: str) -> None:
     data = await exchange([get(f"/chunked-close?how={how}"), LAST])
     responses, rest = split_responses(data, ["GET", "GET"])
