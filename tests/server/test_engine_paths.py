@@ -347,7 +347,7 @@ async def test_connection_loss_with_queued_bodies(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
-# -- BodyStream.read(n), under the framework ------------------------------------------------
+# -- BodyStream.read(n), with no framework in between --------------------------------
 
 
 async def read_in_pieces(head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
