@@ -339,11 +339,45 @@ class StreamResponse(MutableMapping[Any, Any]):
         """The header lines to send: the framing decided, the defaults filled in.
 
         ``body_len`` is the length of a body known in full, or None for a body
-        streamed after the head. Sets ``_wire_chunked`` when the sink must frame
-        the body in chunks, ``_limit`` to a declared Content-Length, and
-        ``_keep_alive = False`` when the close is what ends the body.
+        streamed after the head.
+        """
+        headers = self._headers
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add(_SET_COOKIE, morsel.OutputString())
+            self._cookies = None
+        status = self._status
+        method = request.method
+        drop, extra, length = self._frame(method, status, request.version, body_len)
+        connection = headers.get(hdrs.CONNECTION)
+        if connection is not None and status != 101:
+            # hop-by-hop: the connection writes its own; "close" is honoured
+            if connection.lower() == "close":
+                self._keep_alive = False
+            drop += ("connection",)
+        if drop:  # names compared case-insensitively, as everywhere in HTTP
+            items = [kv for kv in headers.items() if kv[0].lower() not in drop]
+        else:
+            items = list(headers.items())
+        items += extra
+        if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
+            # RFC 9110 8.3: a default type only for a body that may be non-empty
+            items.append(("Content-Type", "application/octet-stream"))
+        if hdrs.DATE not in headers:
+            items.append(("Date", http_date_now()))
+        if hdrs.SERVER not in headers:
+            items.append(("Server", SERVER_SOFTWARE))
+        return items
 
-        The framing, walked in order (RFC 9112 6.1-6.3):
+    def _frame(
+        self, method: str, status: int, version: tuple[int, int], body_len: int | None
+    ) -> tuple[tuple[str, ...], list[tuple[str, str]], int | None]:
+        """Decide how the body is delimited: (lower-cased names of the handler's
+        fields to drop, fields to add, the body's length on the wire if known).
+
+        Sets ``_wire_chunked`` when the sink must frame the body in chunks,
+        ``_limit`` to a declared Content-Length, and ``_keep_alive = False`` when
+        the close is what ends the body. The rules, in order (RFC 9112 6.1-6.3):
 
         1. A 1xx, 204 or 304, or a 2xx to CONNECT, has no body and carries neither
            Content-Length nor Transfer-Encoding (RFC 9110 8.6, 9.3.6, 15.3.5, 15.4.5).
@@ -354,32 +388,19 @@ class StreamResponse(MutableMapping[Any, Any]):
         4. Chunked when asked for (``enable_chunked_encoding()``) on HTTP/1.1; a
            Content-Length must not go with it (RFC 9112 6.1).
         5. Else a declared Content-Length frames the body; a whole body must have
-           exactly that length (item 9 of issue 17: more would be read as the next
+           exactly that length (issue 17, item 9: more would be read as the next
            response, less would leave the client waiting).
         6. Else a whole body gets its own length.
         7. Else (a stream) chunked on HTTP/1.1, delimited by the close on HTTP/1.0.
         """
         headers = self._headers
-        if self._cookies:
-            for morsel in self._cookies.values():
-                headers.add(_SET_COOKIE, morsel.OutputString())
-            self._cookies = None
-        status = self._status
-        method = request.method
-        version = request.version
-        drop: tuple[str, ...] = ()
-        connection = headers.get(hdrs.CONNECTION)
-        if connection is not None and status != 101:
-            # hop-by-hop: the connection writes its own; "close" is honoured
-            if connection.lower() == "close":
-                self._keep_alive = False
-            drop = ("connection",)
         declared = headers.get(_CONTENT_LENGTH)
+        drop: tuple[str, ...] = ()
         if hdrs.TRANSFER_ENCODING in headers:
-            drop += ("transfer-encoding",)  # rule 2
+            drop = ("transfer-encoding",)  # rule 2
         extra: list[tuple[str, str]] = []
         chunked = False
-        length = body_len  # the length of the body on the wire, when known
+        length = body_len
         if status < 200 or status == 204 or status == 304 or (method == "CONNECT" and status < 300):
             if declared is not None:  # rule 1
                 drop += ("content-length",)
@@ -410,19 +431,7 @@ class StreamResponse(MutableMapping[Any, Any]):
             else:
                 self._keep_alive = False  # the end of the body is the close
         self._wire_chunked = chunked
-        if drop:
-            items = [kv for kv in headers.items() if kv[0].lower() not in drop]
-        else:
-            items = list(headers.items())
-        items += extra
-        if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
-            # RFC 9110 8.3: a default type only for a body that may be non-empty
-            items.append(("Content-Type", "application/octet-stream"))
-        if hdrs.DATE not in headers:
-            items.append(("Date", http_date_now()))
-        if hdrs.SERVER not in headers:
-            items.append(("Server", SERVER_SOFTWARE))
-        return items
+        return drop, extra, length
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
         """Send the status line and headers; the body follows with ``write()``."""
