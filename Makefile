@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 COVERAGE_DIR := build/coverage
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint types layers pytest browser bench clean
+.PHONY: run test lint types layers pytest browser bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,21 @@ test: lint types layers pytest
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/run.py
+
+# The atheris targets in fuzz/ (see fuzz/README.md), FUZZ_TIME seconds each; not part
+# of `make test`. Corpora stay in build/fuzz between runs, failing inputs go to
+# build/fuzz/crashes. One target: make fuzz FUZZ_TARGETS=parser
+FUZZ_TIME ?= 120
+FUZZ_TARGETS ?= parser protocol values
+fuzz: $(STAMP)
+	$(PY) -c 'import atheris' 2>/dev/null || $(PY) -m pip install -q atheris
+	mkdir -p build/fuzz/crashes
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/$$target; \
+		dict=; [ $$target = values ] || dict=-dict=fuzz/http.dict; \
+		$(PY) fuzz/fuzz_$$target.py build/fuzz/$$target $$dict \
+			-max_total_time=$(FUZZ_TIME) -artifact_prefix=build/fuzz/crashes/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
