@@ -26,6 +26,7 @@ from squall.framework.signals import Signal
 from squall.typedefs import (
     BodySource,
     BodyTimeoutError,
+    ClientDisconnectedError,
     MalformedBodyError,
     RawHeaders,
     RequestHead,
@@ -395,8 +396,9 @@ class Application(MutableMapping[Any, Any]):
             server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
             response = Response(status=504, content_type="text/plain")
             response.force_close()
-        except ConnectionError as exc:
-            # the client went away (mid-body, mid-response): nothing to answer
+        except ClientDisconnectedError as exc:
+            # the client went away (mid-body, mid-response): nothing to answer; a
+            # handler's own ConnectionError (a backend refusing) is a 500 below
             server_logger.debug("Client %s disconnected: %s", request.remote, exc)
             raise
         except Exception as exc:
@@ -406,7 +408,7 @@ class Application(MutableMapping[Any, Any]):
             response = _internal_error(request)
         try:
             await response._finish(request)
-        except ConnectionError:
+        except ClientDisconnectedError:
             pass  # the client went away; nothing left to tell it
 
 

@@ -304,7 +304,7 @@ class HttpProtocol(asyncio.Protocol):
                     finished = stepper.run(loop)
                 except Exception as exc:  # answered below; the server must go on
                     self._task = None
-                    if not isinstance(exc, ConnectionError):
+                    if not isinstance(exc, ClientDisconnectedError):
                         logger.exception("Unhandled error while answering %r", head)
                     self._internal_error()
                     break
@@ -348,7 +348,7 @@ class HttpProtocol(asyncio.Protocol):
         if task.cancelled():
             self._close_after = True
         elif (exc := task.exception()) is not None:
-            if not isinstance(exc, ConnectionError):
+            if not isinstance(exc, ClientDisconnectedError):
                 logger.error("Unhandled error while answering", exc_info=exc)
             self._internal_error()
             return
