@@ -175,3 +175,10 @@ def test_expect_handler_must_be_a_coroutine_function() -> None:
     app = web.Application()
     with pytest.raises(TypeError, match="coroutine function"):
         app.router.add_post("/up", upload, expect_handler=not_async)
+
+
+async def test_unknown_expect_that_is_not_utf8_is_a_417_not_a_500(raw_connect) -> None:
+    # aiohttp answers this with a 500 (UnicodeEncodeError building the 417's text)
+    reply = await run_on(web, expect_app, b"GET /get HTTP/1.1\r\nHost: t\r\nExpect: \xaf\r\n\r\n")
+    assert reply.status == 417
+    assert reply.body == "Unknown Expect: \ufffd".encode()

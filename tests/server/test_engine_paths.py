@@ -139,11 +139,6 @@ async def test_reading_pauses_when_pipelined_requests_pile_up(observe, raw_conne
     assert observed.real_transport.is_reading()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data_received pauses only when bytes arrive while busy, not when the read "
-    "that made the handler suspend queued more than max_pipeline; drop when fixed",
-)
 async def test_reading_pauses_when_one_read_fills_the_pipeline(observe, raw_connect) -> None:
     """One read holding a request whose handler suspends and 100 more behind it:
     reading pauses then and there (max_pipeline 4), not at the next read."""

@@ -156,6 +156,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._receiving is not None:
             self._receiving.set_exception(lost)
             self._receiving = None
+        # NOTE: only _receiving can still be incomplete today; failing every queued
+        # body too keeps that true if queueing ever changes (defence, no test)
         for entry in self._queue:
             if not isinstance(entry, ProtocolError) and isinstance(entry[1], BodyStream):
                 entry[1].set_exception(lost)
@@ -199,7 +201,9 @@ class HttpProtocol(asyncio.Protocol):
             # must not keep an idle connection alive
         if not self._busy:
             self._run()
-        elif len(self._queue) > self._config.max_pipeline:
+        # after _run: one read can queue more than max_pipeline behind a handler
+        # that suspended during it
+        if self._busy and len(self._queue) > self._config.max_pipeline:
             self._pause(_PAUSE_QUEUE)
 
     def eof_received(self) -> bool | None:

@@ -60,7 +60,9 @@ async def default_expect_handler(request: Request) -> None:
     """
     expect = request.headers.get(hdrs.EXPECT, "")
     if request.version == (1, 1) and expect.lower() != "100-continue":
-        raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+        # bytes that are not UTF-8 arrive as surrogates: shown as U+FFFD, never a 500
+        shown = expect.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise HTTPExpectationFailed(text=f"Unknown Expect: {shown}")
 
 
 def validate_name(name: str) -> None:
