@@ -184,4 +184,9 @@ class ClientDisconnectedError(ConnectionResetError):
 
 
 class MalformedBodyError(ValueError):
-    """The request body broke the framing rules (a bad chunk); the request is a 400."""
+    """The request body broke the framing rules (a bad chunk, oversized trailers);
+    ``status`` is the answer the request gets: 400, or 431 for trailers too large."""
+
+    def __init__(self, message: str = "", status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status

@@ -141,11 +141,6 @@ async def test_small_chunks_with_reads_ending_after_a_size_line(
     assert b"%08d" % sent in rest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="protocol.py answers every ProtocolError inside a body as MalformedBodyError "
-    "(400); the parser raises 431 (tests/h1). Drop this mark when the status is carried.",
-)
 async def test_trailer_flood_is_exactly_431(port: int, raw_connect: Connect) -> None:
     """Issue 17 (the test suite): a trailer flood gets exactly 431, as a head flood does."""
     conn = await raw_connect(port)

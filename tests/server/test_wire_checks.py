@@ -166,14 +166,8 @@ async def test_str_body_is_utf8_text(serve, raw_connect) -> None:
 # -- trailer floods: exactly 431 ----------------------------------------------------------
 
 
-# NOTE: the parser raises 431 for these (tests/h1), but protocol.py hands every
-# ProtocolError met inside a body to the handler as MalformedBodyError, which the
-# app answers 400: the status has to travel with it (typedefs.MalformedBodyError
-# with a ``status``, set from the ProtocolError, used by Application._handle).
-PENDING_431 = pytest.mark.xfail(
-    strict=True, reason="a ProtocolError inside a body is answered 400; drop when carried"
-)
-
+# The parser raises 431 for these (tests/h1); the status travels to the handler's
+# body read in MalformedBodyError.status, and the app answers with it.
 CHUNKED_POST = b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
@@ -192,7 +186,6 @@ async def expect_431(conn) -> None:
     assert body.startswith(b"431")
 
 
-@PENDING_431
 async def test_trailer_flood_is_431(serve, raw_connect, still_serves) -> None:
     server = await serve(make_app())
     conn = await raw_connect(server.port)
@@ -207,7 +200,6 @@ async def test_trailer_flood_is_431(serve, raw_connect, still_serves) -> None:
     await still_serves(server.port)
 
 
-@PENDING_431
 async def test_many_small_trailers_are_431(serve, raw_connect, still_serves) -> None:
     server = await serve(make_app())
     conn = await raw_connect(server.port)
@@ -217,7 +209,6 @@ async def test_many_small_trailers_are_431(serve, raw_connect, still_serves) -> 
     await still_serves(server.port)
 
 
-@PENDING_431
 async def test_endless_trailer_line_is_431(serve, raw_connect, still_serves) -> None:
     server = await serve(make_app())
     conn = await raw_connect(server.port)

@@ -23,6 +23,7 @@ from squall.framework.response import Response, StreamResponse
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.dispatcher import UrlDispatcher
 from squall.framework.signals import Signal
+from squall.http.status import reason_for
 from squall.typedefs import (
     BodySource,
     BodyTimeoutError,
@@ -381,7 +382,8 @@ class Application(MutableMapping[Any, Any]):
         except MalformedBodyError as exc:
             if sink.bytes_sent:
                 raise
-            response = Response(status=400, text=f"400: Bad Request ({exc})")
+            status = exc.status
+            response = Response(status=status, text=f"{status}: {reason_for(status)} ({exc})")
             response.force_close()
         except BodyTimeoutError:
             if sink.bytes_sent:

@@ -181,7 +181,7 @@ class HttpProtocol(asyncio.Protocol):
                 # The request owning this body gets the error through its body
                 # stream and answers it (a 400 when it reads the body).
                 exc.during_body = True
-                self._receiving.set_exception(MalformedBodyError(exc.message))
+                self._receiving.set_exception(MalformedBodyError(exc.message, exc.status))
                 self._receiving = None
             self._queue.append(exc)
         else:
