@@ -161,6 +161,12 @@ class ResponseSink(Protocol):
         """The underlying transport (for plugins that insist on it), or None if closed."""
         ...
 
+    def skip_continue(self) -> None:
+        """The route's own expect handler took charge of ``Expect: 100-continue``
+        (aiohttp's contract: it writes the ``100 Continue`` itself, or not at all):
+        the server sends none of its own for the current request."""
+        ...
+
     @property
     def task(self) -> Any:
         """The ``asyncio.Task`` running the current request's handler, or None."""

@@ -26,10 +26,17 @@ def expect_app(web: Any, ran: list[str] | None = None) -> Any:
         raise web.HTTPExpectationFailed(text="no uploads here")
 
     async def allow(request: Any) -> None:
-        return None
+        # aiohttp's documented custom expect handler: it sends the 100 itself
+        request.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    async def silent(request: Any) -> None:
+        return None  # takes charge of the expectation and invites nothing
 
     async def answer(request: Any) -> Any:
         return web.Response(status=401, text="login first")
+
+    async def fast(request: Any) -> Any:
+        return web.Response(text="fast")
 
     async def upload(request: Any) -> Any:
         if ran is not None:
@@ -40,6 +47,8 @@ def expect_app(web: Any, ran: list[str] | None = None) -> Any:
     app = web.Application()
     app.router.add_post("/reject", upload, expect_handler=reject)
     app.router.add_post("/allow", upload, expect_handler=allow)
+    app.router.add_post("/silent", upload, expect_handler=silent)
+    app.router.add_get("/fast", fast)
     app.router.add_post("/answer", upload, expect_handler=answer)
     app.router.add_post("/plain", upload)
     app.router.add_get("/get", upload)
@@ -72,10 +81,56 @@ async def test_expect_handler_that_returns_none_lets_the_handler_read(
     conn = await raw_connect(server.port)
     await conn.send(HEAD_ONLY % b"allow")
     status, _, _ = await conn.read_response()
-    assert status == b"HTTP/1.1 100 Continue"  # sent when the handler reads the body
+    assert status == b"HTTP/1.1 100 Continue"  # the expect handler's own
+    await conn.send(b"hello")
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"got hello")  # no second 100 first
+
+
+async def test_pipelined_expect_handler_write_comes_after_earlier_answers(
+    squall_server, raw_connect
+) -> None:
+    """The expect handler's 100 (written to request.transport) never overtakes the
+    answer to the request before it, and the server adds no 100 of its own."""
+    server = await squall_server(expect_app(web))
+    conn = await raw_connect(server.port)
+    await conn.send(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n" + HEAD_ONLY % b"allow")
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"fast")
+    status, _, _ = await conn.read_response()
+    assert status == b"HTTP/1.1 100 Continue"
     await conn.send(b"hello")
     status, _, body = await conn.read_response()
     assert (status, body) == (b"HTTP/1.1 200 OK", b"got hello")
+
+
+async def test_silent_expect_handler_means_no_100_from_the_server(
+    squall_server, raw_connect
+) -> None:
+    """As on aiohttp, a route's own expect handler owns the 100: when it sends none,
+    the client sends its body when it stops waiting and is answered."""
+    server = await squall_server(expect_app(web))
+    conn = await raw_connect(server.port)
+    await conn.send(HEAD_ONLY % b"silent" + b"hello")
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"got hello")
+
+
+async def test_silent_expect_handler_same_as_aiohttp() -> None:
+    reply = await same(expect_app, HEAD_ONLY % b"silent" + b"hello")
+    assert reply.body == b"got hello"
+
+
+async def test_http10_expect_gets_no_100(squall_server, raw_connect) -> None:
+    """RFC 9110 10.1.1: a 1.0 request's 100-continue expectation is ignored."""
+    server = await squall_server(expect_app(web))
+    conn = await raw_connect(server.port)
+    await conn.send(
+        b"POST /plain HTTP/1.0\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"
+    )
+    data = await conn.read_all()
+    assert data.startswith(b"HTTP/1.0 200 OK\r\n"), data
+    assert b"100 Continue" not in data
 
 
 async def test_expect_handler_response_is_the_answer(squall_server, raw_connect) -> None:

@@ -15,11 +15,12 @@ import logging
 from typing import Any
 
 import pytest
+from aiohttp import web as aiohttp_web
 
 from squall import web
 from squall.testing import TestServer
 
-from ._wire import same, same_pipelined
+from ._wire import same, same_pipelined, serve
 
 PIPELINE = 4
 
@@ -114,8 +115,18 @@ def app_cancel_self(web: Any) -> Any:
             return web.Response(text="timed out", status=504)
         return web.Response(text="slept")
 
+    async def stay_cancelled(request: Any) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        if request.query.get("suspend"):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.sleep(0)
+        return web.Response(text="not cancelled")
+
     app = web.Application()
     app.router.add_get("/cancel-self", cancel_self)
+    app.router.add_get("/stay-cancelled", stay_cancelled)
     app.router.add_get("/timeout", timeout)
     return app
 
@@ -123,6 +134,22 @@ def app_cancel_self(web: Any) -> Any:
 async def test_cancel_before_the_first_suspension_reaches_the_handler() -> None:
     reply = await same(app_cancel_self, GET % b"/cancel-self")
     assert reply.body == b"caught after 1 cancel, 0 left"
+
+
+@pytest.mark.parametrize("target", [b"/stay-cancelled", b"/stay-cancelled?suspend=1"])
+async def test_a_cancelled_handler_closes_without_an_answer_like_aiohttp(
+    target: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    seen = []
+    for webmod in (web, aiohttp_web):
+        async with serve(webmod, app_cancel_self) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(GET % target + GET % b"/cancel-self")
+            seen.append(await asyncio.wait_for(reader.read(), 10))
+            writer.close()
+    assert seen == [b"", b""]  # closed, nothing sent, on both
+    assert not [r for r in caplog.records if r.name.startswith("squall")]
 
 
 async def test_asyncio_timeout_in_a_handler() -> None:
@@ -232,9 +259,9 @@ async def test_cancelled_error_in_place_closes_after_the_batch(
         for _ in range(2):
             status, _, body = await conn.read_response()
             assert (status, body) == (b"HTTP/1.1 200 OK", b"ok")
-        rest = await conn.read_all()
-        assert b"HTTP/1.1 200" not in rest  # nothing after the cancelled request
+        assert await conn.read_all() == b""  # closed without an answer, as on aiohttp
         assert errors == []  # no "data_received() call failed", no fatal error
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
         conn2 = await raw_connect(server.port)
         await conn2.send(GET % b"/ok")
         assert (await conn2.read_response())[2] == b"ok"

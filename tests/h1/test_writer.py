@@ -92,3 +92,18 @@ def test_last_chunk() -> None:
 def test_chunk_of_binary_data_with_crlf() -> None:
     data = b"\r\n0\r\n\r\n"
     assert chunk(data) == b"7\r\n" + data + b"\r\n"
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\x7f"], ids=repr)
+@pytest.mark.parametrize("where", ["name", "value", "reason"])
+def test_other_control_characters_are_refused(bad: str, where: str) -> None:
+    name = "X" + bad + "A" if where == "name" else "X-A"
+    value = "a" + bad + "b" if where == "value" else "ab"
+    reason = "O" + bad + "K" if where == "reason" else "OK"
+    with pytest.raises(HeaderInjectionError):
+        render_head((1, 1), 200, reason, [(name, value)])
+
+
+def test_tab_and_obs_text_in_a_value_are_sent() -> None:
+    head = render_head((1, 1), 200, "OK", [("X-A", "a\tb\u00e9")])
+    assert head == "HTTP/1.1 200 OK\r\nX-A: a\tb\u00e9\r\n\r\n".encode()

@@ -3,6 +3,7 @@ lines and chunked transfer coding, as bytes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from squall.h1.errors import ProtocolError
@@ -23,26 +24,32 @@ def _status_line(version: tuple[int, int], status: int, reason: str) -> str:
 
 
 class HeaderInjectionError(ProtocolError):
-    """A header name or value (or the reason) held CR or LF."""
+    """A header name or value (or the reason) held a control character."""
 
     def __init__(self) -> None:
-        super().__init__(500, "Newline in response header")
+        super().__init__(500, "Control character in response header")
+
+
+# Controls other than HTAB, CR and LF (those two are counted apart, below)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def render_head(
     version: tuple[int, int], status: int, reason: str, headers: Sequence[tuple[str, str]]
 ) -> bytes:
-    """Serialise a response head, refusing CR/LF inside any field.
+    """Serialise a response head, refusing control characters inside any field.
 
     SECURITY: a CR or LF inside a name, value or reason would let whoever chose
     that value inject headers or a whole response (CWE-113). The joined text has
     exactly one CR and one LF per line when no field holds one, so counting them
-    checks every field at once.
+    checks every field at once. Other controls (NUL, DEL...) end the line early
+    for some parsers and are refused by strict clients: RFC 9110 5.5 allows
+    none but HTAB, and one scan of the whole text finds them.
     """
     line = _STATUS_LINES.get((version, status, reason)) or _status_line(version, status, reason)
     text = line + "".join([f"{name}: {value}\r\n" for name, value in headers]) + "\r\n"
     n = len(headers) + 2
-    if text.count("\n") != n or text.count("\r") != n:
+    if text.count("\n") != n or text.count("\r") != n or _CONTROL.search(text) is not None:
         raise HeaderInjectionError()
     return text.encode("utf-8", "surrogateescape")
 

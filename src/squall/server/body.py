@@ -66,6 +66,10 @@ class BodyStream:
 
     # -- the protocol's side -------------------------------------------------
 
+    def skip_continue(self) -> None:
+        """Never call the before-first-read hook (the 100 Continue was someone else's)."""
+        self._before_first_read = None
+
     def feed(self, data: bytes) -> None:
         self._received += len(data)
         if self._discard:

@@ -237,7 +237,8 @@ class HttpProtocol(asyncio.Protocol):
         self._head_started = None  # a head that starts later in this read starts now
         self._served = True
         if head.chunked or head.content_length:
-            hook = self._send_continue if head.expect_continue else None
+            # RFC 9110 10.1.1: a 1.0 client's expectation is ignored (no 1xx to it)
+            hook = self._send_continue if head.expect_continue and head.version >= (1, 1) else None
             config = self._config
             stream = BodyStream(self, config.body_high_water, config.body_low_water, hook)
             self._receiving = stream
@@ -315,7 +316,7 @@ class HttpProtocol(asyncio.Protocol):
                 except asyncio.CancelledError:  # as a cancelled Task is: close after it
                     self._task = None
                     self._close_after = True
-                    self._request_done()
+                    self._request_done(cancelled=True)
                     self._close()
                     break
                 if not finished:
@@ -349,7 +350,8 @@ class HttpProtocol(asyncio.Protocol):
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         self._busy = False
         self._task = None
-        if task.cancelled():
+        cancelled = task.cancelled()
+        if cancelled:
             self._close_after = True
         elif (exc := task.exception()) is not None:
             if not isinstance(exc, ClientDisconnectedError):
@@ -358,14 +360,16 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self._transport is None:
             return
-        if self._request_done():
+        if self._request_done(cancelled):
             self._run()
         else:
             self._close()
 
-    def _request_done(self) -> bool:
+    def _request_done(self, cancelled: bool = False) -> bool:
         """Finish the current request; True when the connection goes on.
 
+        A handler that was cancelled before it answered gets no answer: the
+        connection closes, as on aiohttp (someone chose to stop it; it did not fail).
         PERF: ``_run`` skips this for a request without a body whose response
         went out whole and kept the connection.
         """
@@ -373,8 +377,11 @@ class HttpProtocol(asyncio.Protocol):
         if self._chunked:  # a streamed response its handler never finished
             self._close_after = True
         if self._bytes_sent == 0:
-            logger.error("Handler finished without a response for %r", self._current)
-            self._write_error(500, "Internal Server Error")
+            if cancelled:
+                logger.debug("Handler cancelled before answering %r", self._current)
+            else:
+                logger.error("Handler finished without a response for %r", self._current)
+                self._write_error(500, "Internal Server Error")
             self._close_after = True
         body = self._current_body
         if isinstance(body, BodyStream) and not body.is_complete():
@@ -643,7 +650,18 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def transport(self) -> asyncio.Transport | None:
+        """The transport, for code that writes to it directly: what this batch
+        holds goes out first, so such a write never overtakes earlier answers."""
+        batch = self._batch
+        if batch and self._transport is not None:
+            self._transport.write(b"".join(batch))
+            batch.clear()
         return self._transport
+
+    def skip_continue(self) -> None:
+        body = self._current_body
+        if isinstance(body, BodyStream):
+            body.skip_continue()
 
     @property
     def task(self) -> asyncio.Task[None] | None:

@@ -122,6 +122,9 @@ class MockedSink:
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._extra.get(name, default)
 
+    def skip_continue(self) -> None:
+        self.output.append(("skip_continue", None))
+
     def hand_over(self, protocol: Any) -> None:
         raise RuntimeError("A mocked request has no connection to hand over")
 

@@ -316,7 +316,13 @@ class AbstractRoute(abc.ABC):
         """Run the route's expect handler (aiohttp's order: before middlewares and
         handler). A response it returns, or an HTTPException it raises, answers the
         request instead of the handler; None lets the request go on."""
-        expect_handler = self._expect_handler or default_expect_handler
+        expect_handler = self._expect_handler
+        if expect_handler is None:
+            await default_expect_handler(request)  # raises a 417, or lets it go on
+            return None
+        # aiohttp's contract: a route's own expect handler sends the 100 Continue
+        # itself (request.transport.write), so the server must not add another
+        request._sink.skip_continue()
         response: StreamResponse | None = await expect_handler(request)
         return response
 
