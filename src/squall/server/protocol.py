@@ -57,6 +57,9 @@ _PAUSE_BODY = 2
 _PAUSE_WRITE = 4
 _BATCH_LIMIT = 64 * 1024  # bytes of in-place responses held before a write
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# raised out of a handler after its response began: the client's doing, not a bug
+# to log with a traceback (the connection is dropped all the same)
+_CLIENTS_FAULT = (ClientDisconnectedError, MalformedBodyError, BodyTimeoutError)
 
 _Entry = tuple[RequestHead, "BodyStream | EmptyBody"] | ProtocolError
 
@@ -309,7 +312,7 @@ class HttpProtocol(asyncio.Protocol):
                     finished = stepper.run(loop)
                 except Exception as exc:  # answered below; the server must go on
                     self._task = None
-                    if not isinstance(exc, ClientDisconnectedError):
+                    if not isinstance(exc, _CLIENTS_FAULT):
                         logger.exception("Unhandled error while answering %r", head)
                     self._internal_error()
                     break
@@ -354,7 +357,7 @@ class HttpProtocol(asyncio.Protocol):
         if cancelled:
             self._close_after = True
         elif (exc := task.exception()) is not None:
-            if not isinstance(exc, ClientDisconnectedError):
+            if not isinstance(exc, _CLIENTS_FAULT):
                 logger.error("Unhandled error while answering", exc_info=exc)
             self._internal_error()
             return
