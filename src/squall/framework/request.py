@@ -87,6 +87,22 @@ class RangeError(HTTPRequestRangeNotSatisfiable, ValueError):
     """
 
 
+def _decode_text(data: bytes, charset: str | None, what: str) -> str:
+    """``data`` decoded with ``charset`` (utf-8 when None); a 400 for bytes invalid
+    in it or a charset that is no text codec.
+
+    SECURITY: the charset is the client's: beside unknown names (LookupError) the
+    codec lookup raises UnicodeEncodeError for a raw non-ASCII byte ('\\udcff'),
+    ValueError for a NUL, and the 'undefined' codec a UnicodeError on any input.
+    """
+    try:
+        return data.decode(charset or "utf-8")
+    except UnicodeDecodeError:
+        raise HTTPBadRequest(text=f"{what} is not valid text") from None
+    except (LookupError, ValueError):  # UnicodeError, UnicodeEncodeError included
+        raise HTTPBadRequest(text="Unsupported charset") from None
+
+
 def _bad_target() -> HTTPBadRequest:
     """The 400 for a request-target no form of RFC 9112 3.2 allows; the connection
     closes after it, as after the parser's own 400s."""
@@ -153,14 +169,17 @@ class BaseRequest(MutableMapping[Any, Any]):
         """The request-target as a relative URL (path and query).
 
         Raise a 400 for a target that is none of RFC 9112 3.2's forms. A CONNECT
-        request's target (authority-form) has no path: no route matches it, so it
-        is a 404 as on aiohttp, and no handler sees a path without a leading "/".
+        request's target (authority-form, or any other) has no path: no route
+        matches it, so it is a 404 as on aiohttp, and no handler sees a path
+        without a leading "/". The fragment (``#...``) is kept out of path and query.
         """
         head = self._head
         target = head.target
+        if head.method == hdrs.METH_CONNECT:
+            # RFC 9112 3.2.3: authority-form only; an origin-form CONNECT ("/x")
+            # gets no path either, so no route, not even "*", runs for it
+            return URL.build()
         if target[:1] != "/":
-            if head.method == hdrs.METH_CONNECT:
-                return URL.build()
             if target == "*":  # asterisk-form (RFC 9112 3.2.4): OPTIONS only
                 if head.method != hdrs.METH_OPTIONS:
                     raise _bad_target()
@@ -169,10 +188,14 @@ class BaseRequest(MutableMapping[Any, Any]):
             if absolute is None:
                 raise _bad_target()
             return absolute.relative()
+        fragment = ""
+        if "#" in target:  # PERF: rare; the common target pays one scan
+            # RFC 9110 4.2.4: a fragment is not the server's, yet aiohttp keeps it in
+            # rel_url, path_qs and url, out of path and query: so do we
+            target, _, fragment = target.partition("#")
         path, _, query = target.partition("?")
-        path = path.partition("#")[0]
         try:
-            return URL.build(path=path, query_string=query, encoded=True)
+            return URL.build(path=path, query_string=query, fragment=fragment, encoded=True)
         except ValueError:
             raise HTTPBadRequest(text="Invalid request target") from None
 
@@ -242,7 +265,12 @@ class BaseRequest(MutableMapping[Any, Any]):
         """The Host header, or the local socket address when there is none."""
         absolute = self._absolute_url
         if absolute is not None:  # RFC 9112 3.2.2: the target's authority wins
-            return absolute.host or ""
+            try:
+                return absolute.host or ""
+            except ValueError:
+                # yarl decodes an IDNA label lazily; "xn--a" is not one. The name
+                # as sent is still the authority (aiohttp gives no answer at all).
+                return absolute.raw_host or ""
         host = self._head.host
         if host is not None:
             return host
@@ -445,11 +473,7 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     async def text(self) -> str:
         """The body decoded with the request's charset (utf-8 by default)."""
-        body = await self.read()
-        try:
-            return body.decode(self.charset or "utf-8")
-        except (UnicodeDecodeError, LookupError):
-            raise HTTPBadRequest(text="Request body is not valid text") from None
+        return _decode_text(await self.read(), self.charset, "Request body")
 
     async def json(self, *, loads: Any = json.loads, content_type: str | None = None) -> Any:
         """The body parsed as JSON; a 400 for another media type or invalid JSON."""
@@ -466,6 +490,11 @@ class BaseRequest(MutableMapping[Any, Any]):
             # SECURITY: "[" * 1200 exhausts the decoder's stack; that is a client's
             # bad body like any other, not a server error
             raise JSONBodyError(json.JSONDecodeError("Nested too deeply", body, 0)) from None
+        except ValueError:
+            # SECURITY: "9" * 5000 passes the interpreter's limit on an integer's
+            # digits (CVE-2020-10735) and json raises a plain ValueError; another
+            # ``loads`` may raise its own. A client's bad body either way.
+            raise JSONBodyError(json.JSONDecodeError("Value out of range", body, 0)) from None
 
     async def post(self) -> MultiDictProxy[str]:
         """The url-encoded form in the body (an empty mapping for other bodies)."""
@@ -486,12 +515,12 @@ class BaseRequest(MutableMapping[Any, Any]):
         if self._head.chunked is False and not self._head.content_length:
             self._post = MultiDictProxy(MultiDict())
             return self._post
-        data = await self.read()
         charset = self.charset or "utf-8"
+        text = _decode_text(await self.read(), charset, "Form body")
         try:
-            pairs = parse_qsl(data.decode(charset), keep_blank_values=True, encoding=charset)
-        except (UnicodeDecodeError, LookupError):
-            raise HTTPBadRequest(text="Form body is not valid text") from None
+            pairs = parse_qsl(text, keep_blank_values=True, encoding=charset)
+        except (LookupError, ValueError):  # a codec that decodes but cannot unquote
+            raise HTTPBadRequest(text="Unsupported charset") from None
         self._post = MultiDictProxy(MultiDict(pairs))
         return self._post
 

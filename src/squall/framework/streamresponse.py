@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from multidict import CIMultiDict
 
 from squall.http import hdrs
+from squall.http.connection import asks_close
 from squall.http.cookies import set_morsel
 from squall.http.dates import format_http_date, http_date_now, parse_http_date
 from squall.http.etag import ETag
@@ -349,10 +350,9 @@ class StreamResponse(MutableMapping[Any, Any]):
         status = self._status
         method = request.method
         drop, extra, length = self._frame(method, status, request.version, body_len)
-        connection = headers.get(hdrs.CONNECTION)
-        if connection is not None and status != 101:
+        if hdrs.CONNECTION in headers and status != 101:
             # hop-by-hop: the connection writes its own; "close" is honoured
-            if connection.lower() == "close":
+            if asks_close(headers.getall(hdrs.CONNECTION)):
                 self._keep_alive = False
             drop += ("connection",)
         if drop:  # names compared case-insensitively, as everywhere in HTTP
