@@ -208,19 +208,11 @@ async def test_connection_options_without_close_keep_alive(
 # -- D8b: CONNECT with a target that is not authority-form --------------------------------
 
 
-# NOTE: origin-form needs Application._handle to send CONNECT down its slow path
-# (request._match_path); app.py is not this change's to edit. Strict: the marks go
-# when it lands.
-_ORIGIN_FORM = pytest.mark.xfail(
-    strict=True, reason="app.py routes an origin-form CONNECT by head.target"
-)
-
-
 @pytest.mark.parametrize(
     "target",
     [
-        pytest.param("/i/x", marks=_ORIGIN_FORM),
-        pytest.param("/conn", marks=_ORIGIN_FORM),
+        "/i/x",
+        "/conn",
         "http://t/i/x",
     ],
 )

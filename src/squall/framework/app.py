@@ -337,7 +337,7 @@ class Application(MutableMapping[Any, Any]):
             path = head.target
             if "?" in path:
                 path = path.partition("?")[0]
-            if "%" in path or "#" in path or path[:1] != "/":
+            if "%" in path or "#" in path or path[:1] != "/" or head.method == "CONNECT":
                 path = request._match_path  # decoding needed: the slow way
             route = self._router._resolve_fixed(head.method, path)
             if route is not None:
