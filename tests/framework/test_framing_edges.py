@@ -3,6 +3,11 @@ connection is read as a response, and bodies that must not exist are not sent.""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
+
 from squall import web
 
 
@@ -48,8 +53,16 @@ async def ok(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def make_app() -> web.Application:
-    app = web.Application()
+def make_app(suspend: bool = False) -> web.Application:
+    """The routes above; ``suspend`` makes every handler await once first, so it
+    runs in its Task after the in-place step instead of finishing inside it."""
+
+    @web.middleware
+    async def suspend_first(request: web.Request, handler: Any) -> web.StreamResponse:
+        await asyncio.sleep(0)
+        return await handler(request)
+
+    app = web.Application(middlewares=[suspend_first] if suspend else [])
     app.router.add_get("/chunked", chunked_response)
     app.router.add_get("/over", over_length)
     app.router.add_get("/nocontent", no_content_stream)
@@ -63,8 +76,14 @@ def make_app() -> web.Application:
 NEXT = b"GET /ok HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
-async def test_response_with_chunked_encoding_is_framed(squall_server, raw_connect) -> None:
-    server = await squall_server(make_app())
+@pytest.fixture(params=["in-place", "task"])
+def app(request: pytest.FixtureRequest) -> web.Application:
+    """Each pipelined framing case on both paths: answered in place, and in a Task."""
+    return make_app(suspend=request.param == "task")
+
+
+async def test_response_with_chunked_encoding_is_framed(squall_server, raw_connect, app) -> None:
+    server = await squall_server(app)
     conn = await raw_connect(server.port)
     await conn.send(b"GET /chunked HTTP/1.1\r\nHost: t\r\n\r\n" + NEXT)
     status, headers, body = await conn.read_response()
@@ -75,8 +94,8 @@ async def test_response_with_chunked_encoding_is_framed(squall_server, raw_conne
     assert (status, body) == (b"HTTP/1.1 200 OK", b"ok")
 
 
-async def test_stream_never_writes_past_its_content_length(squall_server, raw_connect) -> None:
-    server = await squall_server(make_app())
+async def test_stream_never_writes_past_its_content_length(squall_server, raw_connect, app) -> None:
+    server = await squall_server(app)
     conn = await raw_connect(server.port)
     await conn.send(b"GET /over HTTP/1.1\r\nHost: t\r\n\r\n" + NEXT)
     status, headers, body = await conn.read_response()
@@ -85,8 +104,8 @@ async def test_stream_never_writes_past_its_content_length(squall_server, raw_co
     assert (status, body) == (b"HTTP/1.1 200 OK", b"ok")
 
 
-async def test_no_body_bytes_after_a_204_head(squall_server, raw_connect) -> None:
-    server = await squall_server(make_app())
+async def test_no_body_bytes_after_a_204_head(squall_server, raw_connect, app) -> None:
+    server = await squall_server(app)
     conn = await raw_connect(server.port)
     await conn.send(b"GET /nocontent HTTP/1.1\r\nHost: t\r\n\r\n" + NEXT)
     status, headers, body = await conn.read_response()
@@ -97,10 +116,10 @@ async def test_no_body_bytes_after_a_204_head(squall_server, raw_connect) -> Non
 
 
 async def test_http_exception_after_prepare_drops_the_connection(
-    squall_server, raw_connect
+    squall_server, raw_connect, app
 ) -> None:
     """The head is out: a second status line must not appear inside the body."""
-    server = await squall_server(make_app())
+    server = await squall_server(app)
     conn = await raw_connect(server.port)
     await conn.send(b"GET /raise HTTP/1.1\r\nHost: t\r\n\r\n")
     data = await conn.read_all()
