@@ -5,7 +5,7 @@ Theory of operation:
   queue entry (head, body stream); body bytes go to that entry's stream.
 - Requests are answered strictly in order, one at a time. Each handler gets
   its own ``asyncio.Task`` and its first step runs in place
-  (``stepping.InPlaceStep``); while handlers finish without suspending the loop
+  (``stepping.start`` / ``run_first_step``); while handlers finish without suspending the loop
   goes on down the queue, and every response of the batch goes out in one
   ``transport.write``.
 - If a handler suspends it continues in a Task; the queue waits for it and more
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ from squall.h1.parser import RequestHead, RequestParser
 from squall.h1.writer import LAST_CHUNK, chunk, render_head, render_simple_head
 from squall.http.status import reason_for
 from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
-from squall.server.stepping import InPlaceStep
+from squall.server.stepping import FINISHED, start
 from squall.typedefs import BodyTimeoutError, ClientDisconnectedError, MalformedBodyError
 
 if TYPE_CHECKING:
@@ -306,10 +307,29 @@ class HttpProtocol(asyncio.Protocol):
                 self._current_body = body
                 self._bytes_sent = 0
                 self._close_after = head.upgrade
-                stepper = InPlaceStep(loop, handler(head, body, self))
-                task = self._task = stepper.task
+                coro = handler(head, body, self)
+                task, ctx, cell, drive = start(loop, coro)
+                self._task = task
                 try:
-                    finished = stepper.run(loop)
+                    # the in-place first step (stepping.start says how)
+                    try:
+                        _enter_task(loop, task)
+                    except RuntimeError:  # inside another task: the loop runs ours
+                        finished = False
+                    else:
+                        try:
+                            cell[0] = ctx.run(coro.send, None)
+                            finished = False
+                        except StopIteration:
+                            cell[0] = FINISHED
+                            finished = True
+                        except BaseException:
+                            cell[0] = FINISHED
+                            raise
+                        finally:
+                            _leave_task(loop, task)
+                        if not finished:
+                            drive.send(None)  # stepping rule 3
                 except Exception as exc:  # answered below; the server must go on
                     self._task = None
                     if not isinstance(exc, _CLIENTS_FAULT):
