@@ -47,6 +47,10 @@ class RequestHead(Protocol):
     def host(self) -> str | None: ...
     @property
     def expect_continue(self) -> bool: ...
+    @property
+    def expect(self) -> bool:
+        """True when the head carries an ``Expect`` field, whatever its value."""
+        ...
 
 
 class BodySource(Protocol):

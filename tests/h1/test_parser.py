@@ -923,3 +923,25 @@ def test_connect_authority_form_is_an_upgrade() -> None:
     assert parser.feed(data + b"\x16\x03") == b"\x16\x03"
     [head] = rec.heads
     assert (head.method, head.target, head.upgrade) == ("CONNECT", "example.com:443", True)
+
+
+@pytest.mark.parametrize(
+    ("field", "expect", "expect_continue"),
+    [
+        (b"", False, False),
+        (b"Expect: 100-continue\r\n", True, True),
+        (b"Expect: 100-Continue\r\n", True, True),
+        (b"Expect: something-else\r\n", True, False),
+        (b"expect: \r\n", True, False),
+    ],
+)
+def test_expect_field_is_reported(field: bytes, expect: bool, expect_continue: bool) -> None:
+    """``expect`` says an Expect field came (the framework's 417 for other values
+    needs it), and it is reset for the next head on the connection."""
+    data = b"GET / HTTP/1.1\r\nHost: h\r\n" + field + b"\r\n"
+    for rec in (parse(data + data), parse_bytewise(data + data)):
+        first, second = rec.heads
+        assert (first.expect, first.expect_continue) == (expect, expect_continue)
+        assert (second.expect, second.expect_continue) == (expect, expect_continue)
+    for rec in (parse(data + b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"),):
+        assert (rec.heads[1].expect, rec.heads[1].expect_continue) == (False, False)

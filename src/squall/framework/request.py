@@ -633,6 +633,7 @@ class _ClonedHead:
         self.content_length = head.content_length
         self.host = head.host
         self.expect_continue = head.expect_continue
+        self.expect = head.expect
 
 
 class Request(BaseRequest):

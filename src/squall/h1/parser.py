@@ -38,6 +38,7 @@ class RequestHead:
     __slots__ = (
         "chunked",
         "content_length",
+        "expect",
         "expect_continue",
         "host",
         "keep_alive",
@@ -60,6 +61,7 @@ class RequestHead:
         content_length: int | None = None,
         host: str | None = None,
         expect_continue: bool = False,
+        expect: bool = False,
     ) -> None:  # PERF: positional, in this order, on the hot path
         self.method = method
         self.target = target
@@ -71,6 +73,7 @@ class RequestHead:
         self.content_length = content_length
         self.host = host
         self.expect_continue = expect_continue
+        self.expect = expect or expect_continue  # an Expect field was sent
 
     def __repr__(self) -> str:
         return f"<RequestHead {self.method} {self.target} HTTP/{self.version[0]}.{self.version[1]}>"
@@ -123,6 +126,7 @@ class RequestParser:
         "_connection",
         "_content_length",
         "_expect",
+        "_expect_field",
         "_field_bytes",
         "_head_bytes",
         "_headers",
@@ -170,6 +174,7 @@ class RequestParser:
         self._host: bytes | None = None
         self._host_count = 0
         self._expect = False
+        self._expect_field = False
         self._chunked = False
         self._content_length: int | None = None
         self._stream: BodyFeed | None = None
@@ -270,6 +275,7 @@ class RequestParser:
             self._special = False
             self._te = b""
             self._expect = False
+            self._expect_field = False
             self._chunked = False
             self._upgrade = False
             self._content_length = None
@@ -312,6 +318,7 @@ class RequestParser:
                 self._connection = True
             elif lname == b"expect":
                 self._expect = value.lower() == b"100-continue"
+                self._expect_field = True
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
             elif lname == b"transfer-encoding":
@@ -394,6 +401,7 @@ class RequestParser:
         head.content_length = self._content_length
         head.host = host
         head.expect_continue = self._expect
+        head.expect = self._expect_field
         self._stream = self._listener.on_head(head)
 
     def on_chunk_header(self) -> None:
