@@ -237,3 +237,58 @@ async def test_unknown_expect_that_is_not_utf8_is_a_417_not_a_500(raw_connect) -
     reply = await run_on(web, expect_app, b"GET /get HTTP/1.1\r\nHost: t\r\nExpect: \xaf\r\n\r\n")
     assert reply.status == 417
     assert reply.body == "Unknown Expect: \ufffd".encode()
+
+
+def app_aiohttp_style(web: Any) -> Any:
+    """A custom expect handler as aiohttp's own default is written."""
+
+    async def own(request: Any) -> None:
+        if request.headers.get("Expect", "").lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0
+
+    async def upload(request: Any) -> Any:
+        return web.Response(text=f"got {(await request.read()).decode()}")
+
+    app = web.Application()
+    app.router.add_post("/own", upload, expect_handler=own)
+    app.router.add_post("/plain", upload)
+    return app
+
+
+async def test_expect_handler_writing_through_request_writer(raw_connect, squall_server) -> None:
+    server = await squall_server(app_aiohttp_style(web))
+    conn = await raw_connect(server.port)
+    await conn.send(HEAD_ONLY % b"own")
+    status, _, _ = await conn.read_response()
+    assert status == b"HTTP/1.1 100 Continue"
+    await conn.send(b"hello")
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"got hello")
+
+
+async def test_expect_handler_writing_through_request_writer_same_as_aiohttp() -> None:
+    reply = await same(app_aiohttp_style, HEAD_ONLY % b"own" + b"hello")
+    assert reply.status == 100  # first on both; the 200 after it is compared by same()
+
+
+@pytest.mark.parametrize("value", [b"", b"   "])
+async def test_empty_expect_expects_nothing_like_aiohttp(value: bytes) -> None:
+    data = b"POST /plain HTTP/1.1\r\nHost: t\r\nExpect:" + value + b"\r\n"
+    reply = await same(app_aiohttp_style, data + b"Content-Length: 5\r\n\r\nhello")
+    assert (reply.status, reply.body) == (200, b"got hello")
+
+
+async def test_first_of_two_expect_lines_counts(raw_connect, squall_server) -> None:
+    """headers.get() reads the first line; the 100 decision reads the same one."""
+    server = await squall_server(app_aiohttp_style(web))
+    conn = await raw_connect(server.port)
+    await conn.send(
+        b"POST /plain HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nExpect: foo\r\n"
+        b"Content-Length: 5\r\n\r\n"
+    )
+    status, _, _ = await conn.read_response()
+    assert status == b"HTTP/1.1 100 Continue"
+    await conn.send(b"hello")
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"got hello")

@@ -157,30 +157,104 @@ async def test_asyncio_timeout_in_a_handler() -> None:
     assert (reply.status, reply.body) == (504, b"timed out")
 
 
-async def test_cancel_of_a_task_that_finished_in_place_is_harmless(raw_connect) -> None:
-    tasks: list[asyncio.Task[Any]] = []
+def app_cancel_then_answer(web: Any) -> Any:
+    """A handler that cancels its own Task, then answers without awaiting."""
 
-    async def cancel_and_return(request: web.Request) -> web.Response:
+    async def cancel_and_return(request: Any) -> Any:
+        if request.query.get("suspend"):
+            await asyncio.sleep(0)
         task = asyncio.current_task()
         assert task is not None
-        tasks.append(task)
         task.cancel()
         return web.Response(text="answered")
 
     app = web.Application()
     app.router.add_get("/", cancel_and_return)
+    return app
+
+
+@pytest.mark.parametrize("target", [b"/", b"/?suspend=1"])
+async def test_self_cancel_then_answer_sends_it_then_closes_like_aiohttp(target: bytes) -> None:
+    """Both paths agree: the answer goes out, then the connection closes."""
+    reply = await same(app_cancel_then_answer, GET % target)
+    assert (reply.body, reply.after) == (b"answered", "closed")
+
+
+def app_cancel_waits(web: Any) -> Any:
+    """A cancel before the Task's first step reaches the future the handler awaits."""
+
+    async def waits(request: Any) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        try:
+            await fut
+        except asyncio.CancelledError:
+            task.uncancel()
+        return web.Response(text=f"future cancelled: {fut.cancelled()}")
+
+    async def child(request: Any) -> Any:
+        started = asyncio.Event()
+
+        async def work() -> None:
+            started.set()
+            await asyncio.sleep(3600)
+
+        inner = asyncio.ensure_future(work())
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        try:
+            await inner
+        except asyncio.CancelledError:
+            task.uncancel()
+        return web.Response(text=f"child cancelled: {inner.cancelled()}")
+
+    app = web.Application()
+    app.router.add_get("/waits", waits)
+    app.router.add_get("/child", child)
+    return app
+
+
+async def test_early_cancel_cancels_the_awaited_future_like_aiohttp() -> None:
+    reply = await same(app_cancel_waits, GET % b"/waits")
+    assert reply.body == b"future cancelled: True"
+
+
+async def test_early_cancel_reaches_an_awaited_child_task_like_aiohttp() -> None:
+    reply = await same(app_cancel_waits, GET % b"/child")
+    assert reply.body == b"child cancelled: True"
+
+
+@pytest.mark.parametrize("suspend", [False, True])
+async def test_a_handler_raising_a_base_exception_is_a_500(
+    raw_connect, suspend: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GeneratorExit (or any BaseException but the process-stopping two) is a failed
+    handler on both paths: a logged 500, never an error out of data_received."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if suspend:
+            await asyncio.sleep(0)
+        raise GeneratorExit
+
+    app = web.Application()
+    app.router.add_get("/", handler)
     server = TestServer(app)
     await server.start_server()
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
     try:
         conn = await raw_connect(server.port)
-        await conn.send(GET % b"/" * 2)
-        for _ in range(2):
-            status, _, body = await conn.read_response()
-            assert (status, body) == (b"HTTP/1.1 200 OK", b"answered")
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
-        assert all(t.cancelled() for t in tasks)
-        assert tasks[0] is not tasks[1]
+        await conn.send(GET % b"/")
+        data = await conn.read_all()
+        assert data.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+        assert errors == []
+        assert any(r.exc_info and r.exc_info[0] is GeneratorExit for r in caplog.records)
     finally:
+        loop.set_exception_handler(None)
         await server.close()
 
 

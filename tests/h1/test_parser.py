@@ -932,7 +932,8 @@ def test_connect_authority_form_is_an_upgrade() -> None:
         (b"Expect: 100-continue\r\n", True, True),
         (b"Expect: 100-Continue\r\n", True, True),
         (b"Expect: something-else\r\n", True, False),
-        (b"expect: \r\n", True, False),
+        (b"expect: \r\n", False, False),  # an empty Expect expects nothing
+        (b"Expect: 100-continue\r\nExpect: foo\r\n", True, True),  # the first counts
     ],
 )
 def test_expect_field_is_reported(field: bytes, expect: bool, expect_continue: bool) -> None:

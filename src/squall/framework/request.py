@@ -36,7 +36,7 @@ from squall.http.etag import ETag, parse_etag_list
 from squall.http.forwarded import parse_forwarded
 from squall.http.mediatype import parse_content_type
 from squall.http.ranges import parse_byte_range
-from squall.typedefs import BodySource, RequestHead, ResponseSink
+from squall.typedefs import BodySource, ClientDisconnectedError, RequestHead, ResponseSink
 
 if TYPE_CHECKING:
     from squall.framework.app import Application
@@ -387,6 +387,13 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     # -- connection ----------------------------------------------------------
 
+    @reify
+    def writer(self) -> RawWriter:
+        """Raw writes to the connection, for an expect handler written the aiohttp way
+        (``await request.writer.write(b"HTTP/1.1 100 Continue\\r\\n\\r\\n")``);
+        responses go through ``StreamResponse``, never through this."""
+        return RawWriter(self._sink)
+
     @property
     def transport(self) -> Any:
         return self._sink.transport
@@ -617,6 +624,25 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} {self.method} {self.raw_path} >"
+
+
+class RawWriter:
+    """The part of aiohttp's ``request.writer`` that expect handlers use: bytes
+    straight to the transport (after every answer already batched before them)."""
+
+    def __init__(self, sink: ResponseSink) -> None:
+        self._sink = sink
+        self.output_size = 0  # aiohttp's expect handler resets it after the 100
+
+    async def write(self, data: bytes) -> None:
+        transport = self._sink.transport
+        if transport is None:
+            raise ClientDisconnectedError("Connection lost")
+        transport.write(data)
+        self.output_size += len(data)
+
+    async def drain(self) -> None:
+        await self._sink.drain()
 
 
 class _ClonedHead:

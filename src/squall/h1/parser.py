@@ -317,8 +317,11 @@ class RequestParser:
             if lname == b"connection":
                 self._connection = True
             elif lname == b"expect":
-                self._expect = value.lower() == b"100-continue"
-                self._expect_field = True
+                # the first non-empty line counts, as headers.get() reads it; an
+                # empty one expects nothing (RFC 9110 10.1.1), as aiohttp ignores it
+                if value and not self._expect_field:
+                    self._expect = value.lower() == b"100-continue"
+                    self._expect_field = True
             elif lname == b"content-length":
                 self._content_length = int(value)  # llhttp checked the digits
             elif lname == b"transfer-encoding":

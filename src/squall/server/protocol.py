@@ -330,23 +330,27 @@ class HttpProtocol(asyncio.Protocol):
                             _leave_task(loop, task)
                         if not finished:
                             drive.send(None)  # stepping rule 3
-                except Exception as exc:  # answered below; the server must go on
-                    self._task = None
-                    if not isinstance(exc, _CLIENTS_FAULT):
-                        logger.exception("Unhandled error while answering %r", head)
-                    self._internal_error()
-                    break
                 except asyncio.CancelledError:  # as a cancelled Task is: close after it
                     self._task = None
                     self._close_after = True
                     self._request_done(cancelled=True)
                     self._close()
                     break
+                except (KeyboardInterrupt, SystemExit):
+                    raise  # as a Task lets them out: the process is stopping
+                except BaseException as exc:  # as a failed Task is: the server goes on
+                    self._task = None
+                    if not isinstance(exc, _CLIENTS_FAULT):
+                        logger.error("Unhandled error while answering %r", head, exc_info=exc)
+                    self._internal_error()
+                    break
                 if not finished:
                     self._busy = True
                     task.add_done_callback(self._on_task_done)
                     continue
                 self._task = None
+                if task.cancelling():  # it cancelled itself, then answered: as a Task
+                    self._close_after = True  # ending cancelled would, close after it
                 if (
                     self._close_after
                     or self._chunked

@@ -70,12 +70,20 @@ def _drive(coro: Coroutine[Any, Any, None], cell: list[Any]) -> Generator[Any, N
     if pending is FINISHED:
         return None
     try:
-        yield  # where run() primes us, so an early cancel() reaches the handler
+        yield  # where the caller primes us, so an early cancel() reaches the handler
     except BaseException as exc:  # delivered by the Task: pass it on, as await would
-        try:
-            pending = coro.throw(exc)
-        except StopIteration:
-            return None
+        if not (
+            isinstance(exc, asyncio.CancelledError)
+            and isinstance(pending, asyncio.Future)
+            and pending.cancel(exc.args[0] if exc.args else None)
+        ):
+            try:
+                pending = coro.throw(exc)
+            except StopIteration:
+                return None
+        # else: as Task.cancel() does, the future the handler waits on is cancelled
+        # instead (a child task, a shield, an executor job learn of it) and the
+        # handler gets its CancelledError when that future is done
     while True:
         try:
             yield pending  # the Task waits on what the handler waits on

@@ -44,7 +44,7 @@ class _Head:
         self.content_length = int(length) if length is not None else (body_length or None)
         self.host = headers.get("Host")
         self.expect_continue = headers.get("Expect", "").lower() == "100-continue"
-        self.expect = "Expect" in headers
+        self.expect = bool(headers.get("Expect", "").strip())
 
 
 class _Body:
