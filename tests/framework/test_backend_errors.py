@@ -29,9 +29,11 @@ async def test_backend_connection_error_is_a_logged_500(
     try:
         caplog.set_level(logging.ERROR, logger="squall")
         conn = await raw_connect(server.port)
-        await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n")
         status, _, body = await conn.read_response()
         assert status == b"HTTP/1.1 500 Internal Server Error"
+        # the application's 500 (as for any handler error), not the server's last resort
+        assert b"<h1>500 Internal Server Error</h1>" in body
         assert b"database" not in body
         logged = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
         assert logged and isinstance(logged[0].exc_info[1], error)  # type: ignore[index]

@@ -8,6 +8,7 @@ the body (docs/compat.md); an unknown expectation is a 417, as on aiohttp.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -122,15 +123,27 @@ async def test_silent_expect_handler_same_as_aiohttp() -> None:
 
 
 async def test_http10_expect_gets_no_100(squall_server, raw_connect) -> None:
-    """RFC 9110 10.1.1: a 1.0 request's 100-continue expectation is ignored."""
-    server = await squall_server(expect_app(web))
+    """RFC 9110 10.1.1: a 1.0 request's 100-continue expectation is ignored, even
+    while the handler waits for the body."""
+    reading = asyncio.Event()
+
+    async def upload(request: web.Request) -> web.Response:
+        reading.set()
+        return web.Response(text=f"got {(await request.read()).decode()}")
+
+    app = web.Application()
+    app.router.add_post("/plain", upload)
+    server = await squall_server(app)
     conn = await raw_connect(server.port)
     await conn.send(
-        b"POST /plain HTTP/1.0\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"
+        b"POST /plain HTTP/1.0\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
     )
+    await asyncio.wait_for(reading.wait(), 5)  # the handler is waiting in read() now
+    await conn.send(b"hello")
     data = await conn.read_all()
     assert data.startswith(b"HTTP/1.0 200 OK\r\n"), data
     assert b"100 Continue" not in data
+    assert data.endswith(b"got hello")
 
 
 async def test_expect_handler_response_is_the_answer(squall_server, raw_connect) -> None:
