@@ -23,7 +23,7 @@ from squall.http.etag import ETag
 from squall.http.mediatype import parse_content_type
 from squall.http.product import SERVER_SOFTWARE
 from squall.http.status import REASONS as _REASONS
-from squall.http.status import body_forbidden, reason_for
+from squall.http.status import bodiless_status, body_forbidden, reason_for
 from squall.typedefs import ResponseSink
 
 if TYPE_CHECKING:
@@ -401,7 +401,7 @@ class StreamResponse(MutableMapping[Any, Any]):
         extra: list[tuple[str, str]] = []
         chunked = False
         length = body_len
-        if status < 200 or status == 204 or status == 304 or (method == "CONNECT" and status < 300):
+        if bodiless_status(method, status):
             if declared is not None:  # rule 1
                 drop += ("content-length",)
             length = 0

@@ -17,11 +17,13 @@ def reason_for(status: int) -> str:
     return REASONS.get(status, "")
 
 
+def bodiless_status(method: str, status: int) -> bool:
+    """True when the status itself says no body follows and no body framing is
+    sent: 1xx, 204, 304, a 2xx to CONNECT (RFC 9110 8.6, 9.3.6, 15.3.5, 15.4.5)."""
+    return status < 200 or status == 204 or status == 304 or (method == "CONNECT" and status < 300)
+
+
 def body_forbidden(method: str, status: int) -> bool:
-    """True when the response must not carry a body (RFC 9110 6.4.1, 9112 6.3)."""
-    return (
-        method == "HEAD"
-        or status < 200
-        or status in (204, 304)
-        or (method == "CONNECT" and 200 <= status < 300)
-    )
+    """True when the response must not carry a body (RFC 9110 6.4.1, 9112 6.3):
+    a bodiless status, or an answer to HEAD."""
+    return method == "HEAD" or bodiless_status(method, status)

@@ -5,7 +5,7 @@ Theory of operation:
   queue entry (head, body stream); body bytes go to that entry's stream.
 - Requests are answered strictly in order, one at a time. Each handler gets
   its own ``asyncio.Task`` and its first step runs in place
-  (``stepping.start`` / ``run_first_step``); while handlers finish without suspending the loop
+  (``stepping.start``); while handlers finish without suspending the loop
   goes on down the queue, and every response of the batch goes out in one
   ``transport.write``.
 - If a handler suspends it continues in a Task; the queue waits for it and more
@@ -275,13 +275,18 @@ class HttpProtocol(asyncio.Protocol):
             if not self._pause_reasons and self._transport is not None:
                 self._transport.resume_reading()
 
+    def _flush_batch(self) -> None:
+        """Write what the in-place batch holds now: whatever goes to the transport
+        next (a 100 Continue, a direct write, a close) must come after it."""
+        batch = self._batch
+        if batch and self._transport is not None:
+            self._transport.write(b"".join(batch))
+            batch.clear()
+
     def _send_continue(self) -> None:
         transport = self._transport
         if transport is not None and self._bytes_sent == 0:
-            batch = self._batch
-            if batch:  # the responses before this request go first
-                transport.write(b"".join(batch))
-                batch.clear()
+            self._flush_batch()  # the responses before this request go first
             transport.write(_CONTINUE)
 
     # -- answering the queue -------------------------------------------------
@@ -454,10 +459,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._lingering = True
         self._parser_dead = True
-        batch = self._batch
-        if batch:  # answers of this batch go out before the write side shuts
-            transport.write(b"".join(batch))
-            batch.clear()
+        self._flush_batch()  # answers of this batch go out before the write side shuts
         dropped = ClientDisconnectedError("Connection closing")
         for entry in self._queue:  # never to be answered: nothing may wait on them
             if not isinstance(entry, ProtocolError) and isinstance(entry[1], BodyStream):
@@ -642,10 +644,7 @@ class HttpProtocol(asyncio.Protocol):
     async def drain(self) -> None:
         if self._transport is None:
             raise ClientDisconnectedError("Connection lost")
-        if self._batch is not None and self._batch and self._transport is not None:
-            batch = self._batch
-            self._transport.write(b"".join(batch))
-            batch.clear()
+        self._flush_batch()
         if not self._write_paused:
             return
         waiter = self._loop.create_future()
@@ -679,10 +678,7 @@ class HttpProtocol(asyncio.Protocol):
     def transport(self) -> asyncio.Transport | None:
         """The transport, for code that writes to it directly: what this batch
         holds goes out first, so such a write never overtakes earlier answers."""
-        batch = self._batch
-        if batch and self._transport is not None:
-            self._transport.write(b"".join(batch))
-            batch.clear()
+        self._flush_batch()
         return self._transport
 
     def skip_continue(self) -> None:
@@ -713,10 +709,7 @@ class HttpProtocol(asyncio.Protocol):
             raise ClientDisconnectedError("Connection lost")
         if current is None or not current.upgrade or self._queue:
             raise RuntimeError("Only an upgrade request's handler can hand the connection over")
-        batch = self._batch
-        if batch:
-            transport.write(b"".join(batch))
-            batch.clear()
+        self._flush_batch()
         self._parser_dead = True
         self._close_after = False
         self._server.connections.discard(self)
