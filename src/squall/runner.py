@@ -418,12 +418,43 @@ def run_app(
     handler_cancellation: bool = False,
     loop: asyncio.AbstractEventLoop | None = None,
     use_uvloop: bool | None = None,
+    workers: int = 1,
     **kwargs: Any,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, then shut down gracefully.
 
     ``use_uvloop``: None uses uvloop when it is installed, False never does.
+    ``workers``: more than 1 serves from that many processes on the same port
+    (see ``squall.prefork``).
     """
+    if workers != 1:
+        from squall.prefork import run_workers
+
+        run_workers(
+            workers,
+            app,
+            {
+                "host": host,
+                "port": port,
+                "path": path,
+                "sock": sock,
+                "shutdown_timeout": shutdown_timeout,
+                "keepalive_timeout": keepalive_timeout,
+                "ssl_context": ssl_context,
+                "print": print,
+                "backlog": backlog,
+                "access_log_class": access_log_class,
+                "access_log_format": access_log_format,
+                "access_log": access_log,
+                "handle_signals": handle_signals,
+                "reuse_address": reuse_address,
+                "reuse_port": reuse_port,
+                "handler_cancellation": handler_cancellation,
+                "use_uvloop": use_uvloop,
+                **kwargs,
+            },
+        )
+        return
     runner_kwargs = {
         "keepalive_timeout": keepalive_timeout,
         "handler_cancellation": handler_cancellation,

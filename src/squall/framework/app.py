@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from functools import partial, update_wrapper
 from typing import Any, Generic, TypeVar, cast, get_args, overload
 
+from squall.framework.accesslog import AbstractAccessLogger
 from squall.framework.exceptions import (
     HTTPException,
     NotAppKeyWarning,
@@ -165,6 +166,8 @@ class Application(MutableMapping[Any, Any]):
         self._chain_cache: dict[Any, Handler] = {}
         self._run_middlewares = False
         self._has_prepare_hooks = False
+        # set by the runner when the access log is on and enabled: see accesslog.py
+        self._access_logger: AbstractAccessLogger | None = None
 
     def __init_subclass__(cls: type[Application]) -> None:
         warnings.warn(
@@ -332,6 +335,7 @@ class Application(MutableMapping[Any, Any]):
         request = Request(head, body, sink, self, self._client_max_size)
         if self._has_prepare_hooks:
             request._has_prepare_hooks = True
+        started = 0.0 if self._access_logger is None else asyncio.get_running_loop().time()
         try:
             path = head.target
             if "?" in path:
@@ -364,6 +368,8 @@ class Application(MutableMapping[Any, Any]):
             ):
                 # PERF: the common case, sent without another coroutine
                 response._send_whole(request)
+                if self._access_logger is not None:
+                    _log_access(self._access_logger, request, response, started)
                 return
             if not isinstance(response, StreamResponse):
                 response = _bad_return(request, response)
@@ -411,6 +417,19 @@ class Application(MutableMapping[Any, Any]):
             await response._finish(request)
         except ClientDisconnectedError:
             pass  # the client went away; nothing left to tell it
+        if self._access_logger is not None:
+            _log_access(self._access_logger, request, response, started)
+
+
+def _log_access(
+    logger: AbstractAccessLogger, request: Request, response: StreamResponse, started: float
+) -> None:
+    """One access-log line; a failing logger is reported, never breaks the request."""
+    try:
+        if logger.enabled:
+            logger.log(request, response, asyncio.get_running_loop().time() - started)
+    except Exception:
+        server_logger.exception("Error in logging")
 
 
 def _internal_error(request: Request) -> Response:
