@@ -104,6 +104,7 @@ from squall.framework.routing.resources import (
     AbstractRoute,
     DynamicResource,
     PlainResource,
+    PrefixedSubAppResource,
     Resource,
     ResourceRoute,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "CleanupError",
     "DynamicResource",
     "PlainResource",
+    "PrefixedSubAppResource",
     "Resource",
     "ResourceRoute",
     "RouteDef",

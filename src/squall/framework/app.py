@@ -19,11 +19,18 @@ from squall.framework.exceptions import (
     HTTPException,
     NotAppKeyWarning,
 )
-from squall.framework.request import Request
+from squall.framework.request import BaseRequest, Request
 from squall.framework.response import Response, StreamResponse
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.dispatcher import UrlDispatcher
-from squall.framework.signals import Signal
+from squall.framework.routing.resources import (
+    Domain,
+    MaskDomain,
+    MatchedSubAppResource,
+    PrefixedSubAppResource,
+    SystemRoute,
+)
+from squall.framework.signals import FrozenList, Signal
 from squall.http.status import reason_for
 from squall.typedefs import (
     BodySource,
@@ -152,7 +159,8 @@ class Application(MutableMapping[Any, Any]):
         self._frozen = False
         self._pre_frozen = False
         self.logger = logger
-        self._middlewares = list(middlewares)
+        self._middlewares = FrozenList(middlewares)
+        self._subapps: list[Application] = []
         self._handler_args = handler_args or {}
         self._client_max_size = client_max_size
         self._debug = debug if debug is not ... else False
@@ -164,8 +172,10 @@ class Application(MutableMapping[Any, Any]):
         self._on_startup.append(self._cleanup_ctx._on_startup)
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
         self._chain_cache: dict[Any, Handler] = {}
-        self._run_middlewares = False
-        self._has_prepare_hooks = False
+        self._run_middlewares = False  # this app or a sub-app has middlewares
+        self._has_legacy = False  # ... and one of them is old-style
+        self._has_prepare_hooks = False  # this app or a sub-app has on_response_prepare
+        self._enter = _entering(self)  # sets request.app while this app's middlewares run
         # set by the runner when the access log is on and enabled: see accesslog.py
         self._access_logger: AbstractAccessLogger | None = None
 
@@ -233,7 +243,7 @@ class Application(MutableMapping[Any, Any]):
         return self._router
 
     @property
-    def middlewares(self) -> list[Any]:
+    def middlewares(self) -> FrozenList:
         return self._middlewares
 
     @property
@@ -281,24 +291,79 @@ class Application(MutableMapping[Any, Any]):
         routes_list: list[AbstractRouteDef] = list(routes)
         return self._router.add_routes(routes_list)
 
+    def add_subapp(self, prefix: str, subapp: Application) -> PrefixedSubAppResource:
+        """Serve ``subapp`` under ``prefix``: its routes, middlewares and signals."""
+        if not isinstance(prefix, str):
+            raise TypeError("Prefix must be str")
+        prefix = prefix.rstrip("/")
+        if not prefix:
+            raise ValueError("Prefix cannot be empty")
+        self._check_subapp(subapp)
+        resource = PrefixedSubAppResource(prefix, subapp)
+        self._add_subapp(resource, subapp)
+        return resource
+
+    def add_domain(self, domain: str, subapp: Application) -> MatchedSubAppResource:
+        """Serve ``subapp`` for requests whose Host is ``domain`` (``*`` for any labels)."""
+        if not isinstance(domain, str):
+            raise TypeError("Domain must be str")
+        rule: Domain = MaskDomain(domain) if "*" in domain else Domain(domain)
+        self._check_subapp(subapp)
+        resource = MatchedSubAppResource(rule, subapp)
+        self._add_subapp(resource, subapp)
+        return resource
+
+    def _check_subapp(self, subapp: Application) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot add sub application to frozen application")
+        if subapp._frozen:
+            raise RuntimeError("Cannot add frozen application")
+
+    def _add_subapp(self, resource: PrefixedSubAppResource, subapp: Application) -> None:
+        self._router.register_resource(resource)
+        for name in ("on_startup", "on_shutdown", "on_cleanup"):
+            getattr(self, name).append(_forward(getattr(subapp, name), subapp))
+        self._subapps.append(subapp)
+        subapp.pre_freeze()
+
     def pre_freeze(self) -> None:
         if self._pre_frozen:
             return
         self._pre_frozen = True
+        self._middlewares.freeze()
         self._on_startup.freeze()
         self._on_shutdown.freeze()
         self._on_cleanup.freeze()
         self._on_response_prepare.freeze()
         self._cleanup_ctx.freeze()
         self._router.freeze()
+        for mw in self._middlewares:
+            if getattr(mw, "__middleware_version__", None) != 1:
+                warnings.warn(
+                    f'old-style middleware "{mw!r}" deprecated, see #2252',
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                self._has_legacy = True
         self._run_middlewares = bool(self._middlewares)
         self._has_prepare_hooks = bool(self._on_response_prepare)
+        for subapp in self._subapps:
+            subapp.pre_freeze()
+            self._run_middlewares = self._run_middlewares or subapp._run_middlewares
+            self._has_legacy = self._has_legacy or subapp._has_legacy
+            self._has_prepare_hooks = self._has_prepare_hooks or subapp._has_prepare_hooks
 
     def freeze(self) -> None:
         if self._frozen:
             return
         self.pre_freeze()
         self._frozen = True
+        for subapp in self._subapps:
+            subapp.freeze()
+
+    def __call__(self) -> Application:
+        """gunicorn's convention: an app factory that is the app."""
+        return self
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -319,15 +384,39 @@ class Application(MutableMapping[Any, Any]):
 
     # -- the request path ------------------------------------------------------
 
-    def _wrap(self, handler: Handler) -> Handler:
-        """The handler inside this app's middlewares (first in the list is outermost)."""
-        chained = self._chain_cache.get(handler)
+    def _wrap(self, route: Any, apps: list[Application] | None) -> Handler:
+        """The route's handler inside the middlewares of ``apps`` (outermost app first,
+        and in each app the first middleware outermost); ``apps`` None is this app."""
+        handler: Handler = route._handler
+        key: Any = handler if apps is None else (handler, *apps)
+        chained = self._chain_cache.get(key)
         if chained is None:
             chained = handler
-            for mw in reversed(self._middlewares):
-                chained = update_wrapper(partial(mw, handler=chained), chained)
-            if len(self._chain_cache) < 1024:
-                self._chain_cache[handler] = chained
+            if apps is None:
+                for mw in reversed(self._middlewares):
+                    chained = update_wrapper(partial(mw, handler=chained), chained)
+            else:
+                for app in reversed(apps):
+                    for mw in reversed(app._middlewares):
+                        chained = update_wrapper(partial(mw, handler=chained), chained)
+                    chained = update_wrapper(partial(app._enter, handler=chained), chained)
+            # a 404/405 has a new route each time: caching it would only fill the cache
+            if not isinstance(route, SystemRoute) and len(self._chain_cache) < 1024:
+                self._chain_cache[key] = chained
+        return chained
+
+    async def _wrap_legacy(self, route: Any, apps: list[Application] | None) -> Handler:
+        """As :meth:`_wrap` when an old-style ``async def mw(app, handler)`` is among
+        the middlewares: each is awaited for the handler it returns (never cached)."""
+        chained: Handler = route._handler
+        for app in reversed(apps if apps is not None else [self]):
+            for mw in reversed(app._middlewares):
+                if getattr(mw, "__middleware_version__", None) == 1:
+                    chained = update_wrapper(partial(mw, handler=chained), chained)
+                else:
+                    chained = await mw(app, chained)
+            if apps is not None:
+                chained = update_wrapper(partial(app._enter, handler=chained), chained)
         return chained
 
     async def _handle(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
@@ -343,17 +432,27 @@ class Application(MutableMapping[Any, Any]):
             if "%" in path or "#" in path or path[:1] != "/" or head.method == "CONNECT":
                 path = request._match_path  # decoding needed: the slow way
             route = self._router._resolve_fixed(head.method, path)
+            apps = None
             if route is not None:
                 # PERF: a fixed path has no values; its match info is built if asked
                 request._route = route
             else:
-                info = self._router.resolve_path(head.method, path)
-                info._bind(self)
+                info = self._router.resolve_path(head.method, path, request)
+                if info._apps is None and info._current_app is None:
+                    info._bind(self)
+                else:  # a sub-application's route: the apps outermost first
+                    info.add_app(self)
+                    info.freeze()
+                    apps = info._apps
                 request._match_info = info
                 route = info._route
-            handler = route._handler
             if self._run_middlewares:
-                handler = self._wrap(handler)
+                if self._has_legacy:
+                    handler = await self._wrap_legacy(route, apps)
+                else:
+                    handler = self._wrap(route, apps)
+            else:
+                handler = route._handler
             if head.expect:
                 # aiohttp's order: the route's expect handler first, outside the
                 # middlewares; a response from it (or a raised 417) is the answer
@@ -422,7 +521,7 @@ class Application(MutableMapping[Any, Any]):
 
 
 def _log_access(
-    logger: AbstractAccessLogger, request: Request, response: StreamResponse, started: float
+    logger: AbstractAccessLogger, request: BaseRequest, response: StreamResponse, started: float
 ) -> None:
     """One access-log line; a failing logger is reported, never breaks the request."""
     try:
@@ -432,7 +531,32 @@ def _log_access(
         server_logger.exception("Error in logging")
 
 
-def _internal_error(request: Request) -> Response:
+def _entering(app: Application) -> Callable[..., Awaitable[StreamResponse]]:
+    """The middleware that makes ``request.app`` the app whose middlewares run."""
+
+    async def enter(request: Request, handler: Handler) -> StreamResponse:
+        info = request.match_info
+        outer = info._current_app
+        info._current_app = app
+        try:
+            return await handler(request)
+        finally:
+            info._current_app = outer
+
+    enter.__middleware_version__ = 1  # type: ignore[attr-defined]
+    return enter
+
+
+def _forward(signal: Signal, subapp: Application) -> Callable[[Application], Awaitable[None]]:
+    """A parent's signal receiver that sends a sub-app's signal with the sub-app."""
+
+    async def forward(app: Application) -> None:
+        await signal.send(subapp)
+
+    return forward
+
+
+def _internal_error(request: BaseRequest) -> Response:
     """The 500 a client sees when a handler raised: no traceback, ever."""
     title = "500 Internal Server Error"
     msg = "Server got itself in trouble"

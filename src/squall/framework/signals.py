@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
-class Signal(list[Any]):
-    """``app.on_startup`` and friends: ``await signal.send(*args)`` calls each in turn."""
+class FrozenList(list[Any]):
+    """A list that refuses changes once frozen (``app.middlewares`` and the signals)."""
 
-    def __init__(self, owner: object) -> None:
-        super().__init__()
-        self._owner = owner
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(items)
         self._frozen = False
 
     @property
@@ -47,6 +46,37 @@ class Signal(list[Any]):
     def __delitem__(self, index: Any) -> None:
         self._check()
         super().__delitem__(index)
+
+    def __iadd__(self, items: Any) -> Any:  # type: ignore[misc]
+        self._check()
+        return super().__iadd__(items)
+
+    def pop(self, index: Any = -1) -> Any:
+        self._check()
+        return super().pop(index)
+
+    def clear(self) -> None:
+        self._check()
+        super().clear()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._check()
+        super().sort(*args, **kwargs)
+
+    def reverse(self) -> None:
+        self._check()
+        super().reverse()
+
+    def __repr__(self) -> str:
+        return f"<FrozenList(frozen={self._frozen}, {list(self)!r})>"
+
+
+class Signal(FrozenList):
+    """``app.on_startup`` and friends: ``await signal.send(*args)`` calls each in turn."""
+
+    def __init__(self, owner: object) -> None:
+        super().__init__()
+        self._owner = owner
 
     async def send(self, *args: Any, **kwargs: Any) -> None:
         if not self._frozen:

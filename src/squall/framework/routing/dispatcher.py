@@ -25,6 +25,7 @@ from squall.framework.routing.resources import (
     AbstractResource,
     AbstractRoute,
     DynamicResource,
+    MatchedSubAppResource,
     PlainResource,
     Resource,
     ResourceRoute,
@@ -54,6 +55,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._resources: list[AbstractResource] = []
         self._named: dict[str, AbstractResource] = {}
         self._index: dict[str, list[AbstractResource]] = {}
+        self._matched: list[MatchedSubAppResource] = []  # tried after the index: they have rules
         self._frozen = False
 
     # -- resolution ----------------------------------------------------------
@@ -61,6 +63,8 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def _resolve_fixed(self, method: str, path: str) -> AbstractRoute | None:
         """PERF: the route of a fixed path registered first under its own key, or None
         (then :meth:`resolve_path` decides, 405 included)."""
+        if self._matched:
+            return None  # domain sub-apps come first
         candidates = self._index.get(path)
         if candidates is not None:
             first = candidates[0]
@@ -68,8 +72,17 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 return first._routes.get(method) or first._any_route
         return None
 
-    def resolve_path(self, method: str, path: str) -> UrlMappingMatchInfo:
-        """Route ``method`` + ``path`` (decoded but for %2F/%25) to a match info."""
+    def resolve_path(self, method: str, path: str, request: Any = None) -> UrlMappingMatchInfo:
+        """Route ``method`` + ``path`` (decoded but for %2F/%25) to a match info.
+
+        Domain sub-apps whose rule the request meets answer first; then a
+        sub-application met on the way answers for its whole prefix, its 404 and
+        405 included. ``request`` (its Host) is what domain rules look at.
+        """
+        for matched in self._matched:  # domain (rule) sub-apps first, as aiohttp
+            info = matched._resolve_app(method, path, request)
+            if info is not None:
+                return info
         index = self._index
         allowed: set[str] | None = None  # PERF: no set unless a resource refuses
         part = path
@@ -77,6 +90,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             candidates = index.get(part)
             if candidates is not None:
                 for resource in candidates:
+                    if resource._is_subapp:
+                        info = resource._resolve_app(method, path, request)  # type: ignore[attr-defined]
+                        if info is not None:
+                            return info  # type: ignore[no-any-return]
+                        continue
                     match, route, methods = resource.resolve_path(method, path)
                     if match is not None:
                         assert route is not None
@@ -92,7 +110,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     async def resolve(self, request: Any) -> UrlMappingMatchInfo:
         """aiohttp's coroutine form of :meth:`resolve_path`."""
-        return self.resolve_path(request.method, request._match_path)
+        return self.resolve_path(request.method, request._match_path, request)
 
     # -- registration --------------------------------------------------------
 
@@ -113,7 +131,17 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 raise ValueError(f"Duplicate {name!r}, already handled by {self._named[name]!r}")
             self._named[name] = resource
         self._resources.append(resource)
-        self._index.setdefault(self._index_key(resource), []).append(resource)
+        if isinstance(resource, MatchedSubAppResource):
+            self._matched.append(resource)  # a rule, not a path: never indexed
+        else:
+            self._index.setdefault(self._index_key(resource), []).append(resource)
+
+    def _reindex(self) -> None:
+        """Index the resources again (a sub-app's prefix changed their paths)."""
+        self._index = {}
+        for resource in self._resources:
+            if not isinstance(resource, MatchedSubAppResource):
+                self._index.setdefault(self._index_key(resource), []).append(resource)
 
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
         """Return the resource for ``path``, reusing the last one if path and name match."""

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from squall.framework.exceptions import HTTPExpectationFailed
+from squall.framework.exceptions import HTTPExpectationFailed, HTTPMethodNotAllowed
+from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.http import hdrs
 
 if TYPE_CHECKING:
     from squall.framework.aliases import Handler
+    from squall.framework.app import Application
     from squall.framework.exceptions import HTTPException
     from squall.framework.request import Request
     from squall.framework.streamresponse import StreamResponse
@@ -81,6 +83,8 @@ def validate_name(name: str) -> None:
 class AbstractResource(Sized, abc.ABC):
     """Something the dispatcher can route a path to."""
 
+    _is_subapp = False  # PERF: the dispatcher's test for a sub-application resource
+
     def __init__(self, *, name: str | None = None) -> None:
         self._name = name
 
@@ -104,6 +108,14 @@ class AbstractResource(Sized, abc.ABC):
     @abc.abstractmethod
     def get_info(self) -> dict[str, Any]:
         """Describe the resource (path, formatter, pattern…)."""
+
+    async def resolve(self, request: Any) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        """aiohttp's form: (match info or None, the methods the path would accept)."""
+        match, route, methods = self.resolve_path(request.method, request._match_path)
+        if match is None:
+            return None, set(methods)
+        assert route is not None
+        return UrlMappingMatchInfo(match, route), set(methods)
 
     @abc.abstractmethod
     def add_prefix(self, prefix: str) -> None:
@@ -173,7 +185,8 @@ class PlainResource(Resource):
         super().__init__(name=name)
         if path and not path.startswith("/"):
             raise ValueError("path should start with /")
-        self._path = path or "/"
+        # "" is kept: under a sub-app's prefix it is the prefix itself ("/" is prefix + "/")
+        self._path = path
 
     @property
     def canonical(self) -> str:
@@ -188,7 +201,7 @@ class PlainResource(Resource):
         return {}, route, self._allowed
 
     def add_prefix(self, prefix: str) -> None:
-        self._path = prefix + self._path if self._path != "/" else prefix
+        self._path = prefix + self._path
 
     def raw_match(self, path: str) -> bool:
         return self._path == path
@@ -268,6 +281,238 @@ class DynamicResource(Resource):
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""
         return f"<DynamicResource {name} {self._formatter}>"
+
+
+class PrefixResource(AbstractResource):
+    """A resource that owns every path under a prefix (sub-applications, static files)."""
+
+    def __init__(self, prefix: str, *, name: str | None = None) -> None:
+        if prefix and not prefix.startswith("/"):
+            raise ValueError("prefix should start with /")
+        if prefix in ("", "/"):
+            prefix = ""
+        elif prefix.endswith("/"):
+            raise ValueError("prefix should not end with /")
+        super().__init__(name=name)
+        self._prefix = prefix
+        self._prefix2 = prefix + "/"
+
+    @property
+    def canonical(self) -> str:
+        return self._prefix
+
+    def add_prefix(self, prefix: str) -> None:
+        if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
+            raise ValueError(f"bad prefix {prefix!r}")
+        self._prefix = prefix + self._prefix
+        self._prefix2 = self._prefix + "/"
+
+    def raw_match(self, prefix: str) -> bool:
+        return False
+
+
+class PrefixedSubAppResource(PrefixResource):
+    """``app.add_subapp(prefix, subapp)``: every path under ``prefix`` is the sub-app's.
+
+    The sub-app's own resources carry the prefix, so its router matches the whole
+    path; a path under the prefix that the sub-app does not know is its 404 (or
+    405), not the parent's.
+    """
+
+    _is_subapp = True
+
+    def __init__(self, prefix: str, app: Application) -> None:
+        super().__init__(prefix)
+        self._app = app
+        self._add_prefix_to_resources(prefix)
+
+    def add_prefix(self, prefix: str) -> None:
+        super().add_prefix(prefix)
+        self._add_prefix_to_resources(prefix)
+
+    def _add_prefix_to_resources(self, prefix: str) -> None:
+        router = self._app.router
+        for resource in router.resources():
+            resource.add_prefix(prefix)
+        router._reindex()
+
+    def _resolve_app(self, method: str, path: str, request: Any) -> UrlMappingMatchInfo | None:
+        """The sub-app's match (an error one included), the sub-app pushed on its stack."""
+        info = self._app.router.resolve_path(method, path, request)
+        info.add_app(self._app)
+        return info
+
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        # the dispatcher routes through _resolve_app; this answers the pure question
+        if path != self._prefix and not path.startswith(self._prefix2):
+            return None, None, set()
+        info = self._app.router.resolve_path(method, path)
+        if info.http_exception is None:
+            return dict(info), info.route, set()
+        exc = info.http_exception
+        return None, None, exc.allowed_methods if isinstance(exc, HTTPMethodNotAllowed) else set()
+
+    async def resolve(self, request: Any) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        info = self._resolve_app(request.method, request._match_path, request)
+        assert info is not None
+        exc = info.http_exception
+        methods = exc.allowed_methods if isinstance(exc, HTTPMethodNotAllowed) else set()
+        return info, set(methods)
+
+    @property
+    def app(self) -> Application:
+        return self._app
+
+    def url_for(self, **kwargs: str) -> URL:
+        raise RuntimeError(".url_for() is not supported by sub-application root")
+
+    def get_info(self) -> dict[str, Any]:
+        return {"app": self._app, "prefix": self._prefix}
+
+    def __len__(self) -> int:
+        return len(self._app.router.routes())
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._app.router.routes())
+
+    def __repr__(self) -> str:
+        return f"<PrefixedSubAppResource {self._prefix} -> {self._app!r}>"
+
+
+class AbstractRuleMatching(abc.ABC):
+    """A rule a request must meet to reach a ``MatchedSubAppResource``."""
+
+    @abc.abstractmethod
+    async def match(self, request: Any) -> bool:
+        """True when the request meets the rule."""
+
+    @abc.abstractmethod
+    def get_info(self) -> dict[str, Any]:
+        """Describe the rule."""
+
+    @property
+    @abc.abstractmethod
+    def canonical(self) -> str:
+        """The rule as a string."""
+
+
+class Domain(AbstractRuleMatching):
+    """``app.add_domain("example.com", subapp)``: requests whose Host is that domain."""
+
+    re_part = re.compile(r"(?!-)[a-z\d-]{1,63}(?<!-)")
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self._domain = self.validation(domain)
+
+    @property
+    def canonical(self) -> str:
+        return self._domain
+
+    def validation(self, domain: str) -> str:
+        if not isinstance(domain, str):
+            raise TypeError("Domain must be str")
+        domain = domain.rstrip(".").lower()
+        if not domain:
+            raise ValueError("Domain cannot be empty")
+        if "://" in domain:
+            raise ValueError("Scheme not supported")
+        try:
+            url = URL("http://" + domain)
+            host = url.raw_host
+            port = url.port
+        except ValueError:
+            raise ValueError("Domain not valid") from None
+        if not host or url.raw_path not in ("", "/") or url.raw_query_string or url.user:
+            raise ValueError("Domain not valid")
+        if not all(self.re_part.fullmatch(part) for part in host.split(".")):
+            raise ValueError("Domain not valid")
+        if port == 80:
+            return host
+        return f"{host}:{port}"
+
+    async def match(self, request: Any) -> bool:
+        return self._match_host(request.headers.get(hdrs.HOST))
+
+    def _match_host(self, host: str | None) -> bool:
+        if not host:
+            return False
+        return self.match_domain(host)
+
+    def match_domain(self, host: str) -> bool:
+        """The port counts only when the domain was given one."""
+        host = host.lower()
+        return host == self._domain or host.partition(":")[0] == self._domain
+
+    def get_info(self) -> dict[str, Any]:
+        return {"domain": self._domain}
+
+
+class MaskDomain(Domain):
+    """A domain with ``*`` wildcards: ``*.example.com`` (a star spans any labels)."""
+
+    re_part = re.compile(r"(?!-)[a-z\d\*-]{1,63}(?<!-)")
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(domain)
+        host_mask, _, self._port = self._domain.partition(":")
+        self._pattern = self._domain.replace(".", r"\.").replace("*", "[^:]*") + "(:.*)?"
+        self._mask = re.compile(re.escape(host_mask).replace(r"\*", ".*"), re.IGNORECASE)
+
+    @property
+    def canonical(self) -> str:
+        return self._pattern
+
+    def match_domain(self, host: str) -> bool:
+        hostname, _, port = host.partition(":")
+        if self._port and port != self._port:
+            return False
+        return self._mask.fullmatch(hostname) is not None
+
+
+class MatchedSubAppResource(PrefixedSubAppResource):
+    """``app.add_domain(domain, subapp)``: the sub-app answers requests that meet a rule."""
+
+    def __init__(self, rule: AbstractRuleMatching, app: Application) -> None:
+        AbstractResource.__init__(self)
+        self._prefix = ""
+        self._prefix2 = "/"
+        self._app = app
+        self._rule = rule
+
+    @property
+    def canonical(self) -> str:
+        return self._rule.canonical
+
+    def _resolve_app(self, method: str, path: str, request: Any) -> UrlMappingMatchInfo | None:
+        if request is None:
+            return None
+        rule = self._rule
+        if isinstance(rule, Domain):
+            ok = rule._match_host(request.headers.get(hdrs.HOST))
+        else:
+            ok = _run_sync(rule.match(request))
+        if not ok:
+            return None
+        return super()._resolve_app(method, path, request)
+
+    async def resolve(self, request: Any) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        if not await self._rule.match(request):
+            return None, set()
+        info = self._app.router.resolve_path(request.method, request._match_path, request)
+        info.add_app(self._app)
+        exc = info.http_exception
+        methods = exc.allowed_methods if isinstance(exc, HTTPMethodNotAllowed) else set()
+        return info, set(methods)
+
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        return None, None, set()  # a rule needs the request: see _resolve_app
+
+    def get_info(self) -> dict[str, Any]:
+        return {"app": self._app, "rule": self._rule}
+
+    def __repr__(self) -> str:
+        return f"<MatchedSubAppResource -> {self._app!r}>"
 
 
 class AbstractRoute(abc.ABC):
@@ -373,6 +618,17 @@ class SystemRoute(AbstractRoute):
 
     def __repr__(self) -> str:
         return f"<SystemRoute {self.status}: {self.reason}>"
+
+
+def _run_sync(coro: Any) -> Any:
+    """The result of a rule's ``match`` coroutine, which must not suspend: routing
+    is synchronous (a rule looks at the request, it does not wait for anything)."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("a sub-application rule's match() must not wait on anything")
 
 
 def _check_handler(handler: Any) -> Any:
