@@ -532,3 +532,46 @@ async def test_resolve_coroutines_through_a_sub_app(webmod: Any) -> None:
     assert allowed == {"GET", "HEAD"}
     missing = await root.router.resolve(mocked("GET", "/other"))
     assert missing.http_exception is not None and missing.http_exception.status == 404
+
+
+@pytest.mark.parametrize("shape", ["no-yield", "two-yields", "context-manager"])
+async def test_cleanup_ctx_shapes_as_aiohttp(webmod: Any, shape: str) -> None:
+    web = webmod
+    events: list[str] = []
+
+    async def no_yield(app: Any) -> Any:
+        if False:  # pragma: no cover - makes it an async generator
+            yield
+
+    async def two_yields(app: Any) -> Any:
+        events.append("enter")
+        yield
+        events.append("between")
+        yield
+
+    class Manager:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __aenter__(self) -> None:
+            events.append("enter")
+
+        async def __aexit__(self, *exc: Any) -> None:
+            events.append("exit")
+
+    factory = {"no-yield": no_yield, "two-yields": two_yields, "context-manager": Manager}[shape]
+    app = web.Application()
+    app.cleanup_ctx.append(factory)
+    runner = web.AppRunner(app)
+    if shape == "no-yield":
+        with pytest.raises(RuntimeError, match="didn't yield"):
+            await runner.setup()
+        return
+    await runner.setup()
+    if shape == "two-yields":
+        with pytest.raises(RuntimeError, match="didn't stop"):
+            await runner.cleanup()
+        assert events == ["enter", "between"]
+    else:
+        await runner.cleanup()
+        assert events == ["enter", "exit"]

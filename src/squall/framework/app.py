@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial, update_wrapper
 from typing import Any, Generic, TypeVar, cast, get_args, overload
 
@@ -95,7 +95,7 @@ class CleanupContext(list[Any]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._exits: list[AsyncIterator[None] | AbstractAsyncContextManager[Any]] = []
+        self._exits: list[AbstractAsyncContextManager[Any]] = []
         self._frozen = False
 
     def freeze(self) -> None:
@@ -109,26 +109,16 @@ class CleanupContext(list[Any]):
     async def _on_startup(self, app: Application) -> None:
         for cb in self:
             ctx = cb(app)
-            if hasattr(ctx, "__aenter__") and not hasattr(ctx, "__anext__"):
-                await ctx.__aenter__()
-                self._exits.append(ctx)
-            else:
-                await ctx.__anext__()
-                self._exits.append(ctx)
+            if not isinstance(ctx, AbstractAsyncContextManager):
+                ctx = asynccontextmanager(cb)(app)  # an async generator function
+            await ctx.__aenter__()
+            self._exits.append(ctx)
 
     async def _on_cleanup(self, app: Application) -> None:
         errors: list[BaseException] = []
-        for it in reversed(self._exits):
+        for ctx in reversed(self._exits):
             try:
-                if hasattr(it, "__anext__"):
-                    try:
-                        await it.__anext__()
-                    except StopAsyncIteration:
-                        pass
-                    else:
-                        errors.append(RuntimeError(f"{it!r} has more than one 'yield'"))
-                else:
-                    await it.__aexit__(None, None, None)
+                await ctx.__aexit__(None, None, None)
             except Exception as exc:  # collected and raised together below
                 errors.append(exc)
         self._exits.clear()
