@@ -48,6 +48,11 @@ SERVERS = {
     "aiohttp": ("{py} aiohttp_app.py {port}", ("plaintext", "json", "param", "echo", "pipeline")),
     # on request only: the same app on another copy of squall (--alt-src), for A/B tests
     "squall-alt": ("{py} squall_app.py {port}", ("plaintext", "json", "param", "echo", "pipeline")),
+    # on request only: the cost of one no-op middleware, and of the access log
+    "squall-mw": ("{py} squall_app.py {port} --middleware", ("plaintext", "param")),
+    "aiohttp-mw": ("{py} aiohttp_app.py {port} --middleware", ("plaintext", "param")),
+    "squall-log": ("{py} squall_app.py {port} --access-log", ("plaintext", "param")),
+    "aiohttp-log": ("{py} aiohttp_app.py {port} --access-log", ("plaintext", "param")),
     # on request only, the ceiling: one canned answer, so nothing to route
     "limit": ("{py} limit_app.py {port}", ("plaintext", "pipeline")),
 }

@@ -1,9 +1,11 @@
-"""The benchmark app on Squall. Usage: python squall_app.py PORT
+"""The benchmark app on Squall. Usage: python squall_app.py PORT [--middleware] [--access-log]
 
 Identical to aiohttp_app.py apart from the import line (and isort's blank
 line), so the two measure the frameworks and nothing else.
 """
 
+import logging
+import os
 import sys
 
 import uvloop
@@ -33,8 +35,20 @@ async def echo(request):
     return web.Response(text=str(len(await request.read())))
 
 
-app = web.Application()
+@web.middleware
+async def passthrough(request, handler):
+    return await handler(request)
+
+
+# --middleware: one no-op middleware (its cost); --access-log: the default access-log
+# format written to a handler that discards it (the formatting cost counts)
+app = web.Application(middlewares=[passthrough] if "--middleware" in sys.argv else [])
 app.add_routes(routes)
+access_log = None
+if "--access-log" in sys.argv:
+    access_log = logging.getLogger("bench.access")
+    access_log.setLevel(logging.INFO)
+    access_log.addHandler(logging.StreamHandler(open(os.devnull, "w")))  # noqa: SIM115
 
 if __name__ == "__main__":
     # uvloop on both sides: the comparison is between frameworks, not event loops
@@ -42,7 +56,7 @@ if __name__ == "__main__":
         app,
         host="127.0.0.1",
         port=int(sys.argv[1]),
-        access_log=None,
+        access_log=access_log,
         print=None,
         loop=uvloop.new_event_loop(),
     )
