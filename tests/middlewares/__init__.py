@@ -1,0 +1,1 @@
+"""Tests of middlewares: the mechanism and normalize_path_middleware."""
