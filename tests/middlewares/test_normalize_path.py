@@ -425,3 +425,63 @@ async def test_raw_control_characters_are_a_400(target: str) -> None:
         # and the server keeps serving
         after = await exchange(port, get("/a"))
         assert (after.status, after.header("Location")) == (308, "/a/")
+
+
+# -- sub-applications ------------------------------------------------------------
+
+
+def with_subapp(web: Any, where: str) -> Any:
+    """``/sub/`` holds a sub-app; the middleware sits on the root or on the sub-app."""
+
+    async def handler(request: Any) -> Any:
+        return web.Response(text=f"{request.path} {request.app is sub}")
+
+    root = web.Application(middlewares=[normalize(web)] if where == "root" else [])
+    sub = web.Application(middlewares=[normalize(web)] if where == "sub" else [])
+    sub.router.add_get("/x/", handler)
+    root.router.add_get("/top/", handler)
+    root.add_subapp("/sub/", sub)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("where", "target", "status", "location"),
+    [
+        ("root", "/sub/x", 308, "/sub/x/"),
+        ("root", "/sub//x?q=1", 308, "/sub/x/?q=1"),
+        ("root", "/top", 308, "/top/"),
+        ("sub", "/sub/x", 308, "/sub/x/"),
+        ("sub", "/top", 404, None),  # the sub-app's middleware runs for its own paths only
+    ],
+)
+async def test_through_a_subapp(
+    webmod: Any, where: str, target: str, status: int, location: str | None
+) -> None:
+    async with serve(webmod, lambda w: with_subapp(w, where)) as port:
+        reply = await exchange(port, get(target))
+        assert (reply.status, reply.header("Location")) == (status, location)
+        if location is not None:
+            followed = await exchange(port, get(location))
+            assert followed.status == 200
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "OPTIONS * HTTP/1.1\r\nHost: site.test\r\n",
+        "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n",
+        # aiohttp 3.14 redirects this one to /x/; Squall gives a CONNECT no path
+        "CONNECT /x HTTP/1.1\r\nHost: site.test\r\n",
+    ],
+)
+async def test_targets_that_are_not_paths_are_not_redirected(head: str) -> None:
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            return web.Response(text="reached")
+
+        app = catch_all_app(web)
+        app.router.add_route("*", "/", handler)
+        return app
+
+    reply = await run_on(squall_web, factory, f"{head}Connection: close\r\n\r\n".encode())
+    assert (reply.status, reply.header("Location"), reply.body) == (404, None, b"404: Not Found")

@@ -70,10 +70,11 @@ def normalize_path_middleware(
     @middleware
     async def normalize_path(request: Request, handler: Handler) -> StreamResponse:
         exc = request.match_info.http_exception
-        if exc is not None and exc.status == 404:
+        # NOTE: "*" (OPTIONS) and a CONNECT's empty path are not paths to fix
+        if exc is not None and exc.status == 404 and request.rel_url.raw_path[:1] == "/":
             path = request.rel_url.raw_path
             for candidate in _candidates(path, append_slash, remove_slash, merge_slashes):
-                if candidate != path and await _resolves(request, candidate):
+                if await _resolves(request, candidate):
                     raise redirect_class(_with_query(candidate, request.rel_url))
         return await handler(request)
 
@@ -81,7 +82,8 @@ def normalize_path_middleware(
 
 
 def _candidates(path: str, append: bool, remove: bool, merge: bool) -> Iterator[str]:
-    """The safe variants of ``path`` (percent-encoded), in aiohttp's order, once each."""
+    """The safe variants of ``path`` (percent-encoded), in aiohttp's order, once each;
+    not ``path`` itself, which did not resolve."""
     variants: list[str] = []
     merged = _SLASHES.sub("/", path)
     if merge:
@@ -97,7 +99,7 @@ def _candidates(path: str, append: bool, remove: bool, merge: bool) -> Iterator[
     if merge and remove and merged.endswith("/"):
         # aiohttp cuts the last character even when it is not a slash
         variants.append(merged[:-1])
-    seen: set[str] = set()
+    seen = {path}
     for variant in variants:
         safe = _local_path(variant)
         if safe is not None and safe not in seen:
