@@ -70,9 +70,10 @@ def normalize_path_middleware(
     @middleware
     async def normalize_path(request: Request, handler: Handler) -> StreamResponse:
         exc = request.match_info.http_exception
-        # NOTE: "*" (OPTIONS) and a CONNECT's empty path are not paths to fix
-        if exc is not None and exc.status == 404 and request.rel_url.raw_path[:1] == "/":
+        if exc is not None and exc.status == 404:
             path = request.rel_url.raw_path
+            if path[:1] != "/":  # "*" (OPTIONS) or a CONNECT's: no path to fix
+                return await handler(request)
             for candidate in _candidates(path, append_slash, remove_slash, merge_slashes):
                 if await _resolves(request, candidate):
                     raise redirect_class(_with_query(candidate, request.rel_url))
