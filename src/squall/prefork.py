@@ -30,7 +30,8 @@ Rules
    is left, reap everything, return. A second signal kills the children at once.
 4. Children live in their own process group (a terminal's Ctrl+C reaches only the
    parent, which then stops them once) and stop by themselves when the parent dies
-   (they watch a pipe whose only writer is the parent).
+   (they watch a pipe whose only writer is the parent). A child acts on the first
+   SIGTERM/SIGINT only: a second one never cuts its graceful shutdown short.
 
 This needs ``fork``: not on Windows.
 """
@@ -513,7 +514,7 @@ def _serve_in_child(
         path=None,
         sock=socks,
         print=ready,
-        handle_signals=True,  # the parent stops its children with SIGTERM
+        handle_signals=False,  # _watch_parent installs the worker's own
         reuse_address=None,
         reuse_port=None,
         workers=1,
@@ -526,8 +527,28 @@ async def _watch_parent(app: Any, alive_fd: int) -> Any:
     if not isinstance(app, Application):
         app = await app
     loop = asyncio.get_running_loop()
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, _stop_once, loop)
     loop.add_reader(alive_fd, _parent_gone, loop, alive_fd)
     return app
+
+
+def _stop_once(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGTERM/SIGINT in a worker: shut down gracefully; ignore any later one.
+
+    NOTE: a worker may get SIGTERM twice (systemd's default KillMode signals the
+    whole cgroup and the supervisor forwards its own): a second GracefulExit would
+    cut the graceful shutdown short, so the first one is the only one.
+    """
+    from squall.runner import GracefulExit
+
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, _ignore)
+    raise GracefulExit()
+
+
+def _ignore() -> None:
+    pass
 
 
 def _parent_gone(loop: asyncio.AbstractEventLoop, alive_fd: int) -> None:

@@ -138,10 +138,17 @@ async def test_serves_and_stops_gracefully_on_sigterm(project: Path) -> None:
 
 async def test_coroutine_factory_on_uvloop(project: Path) -> None:
     pytest.importorskip("uvloop")
-    args = gunicorn_args("gapp:make_app", "-w", "1", worker="GunicornUVLoopWebWorker")
+    args = gunicorn_args(
+        "gapp:make_app", "-w", "1", "--access-logfile", "-", worker="GunicornUVLoopWebWorker"
+    )
     async with started(*args, cwd=project) as proc:
         port = await listening_port(proc)
         assert await ask(port, "/loop") == "uvloop"
+        # gunicorn's default access format became aiohttp's, on gunicorn's access logger
+        await proc.out.wait_for(
+            r"^127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:[\d:]{8} [+-]\d{4}\] "
+            r'"GET /loop HTTP/1\.1" 200 \d+ "-" "-"$'
+        )
         pid = int(await ask(port))
         await proc.out.wait_for(rf"^factory {pid}$")  # awaited in the worker
         assert f"factory {proc.pid}" not in proc.out.text
