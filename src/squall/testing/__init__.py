@@ -1,38 +1,78 @@
-"""Test utilities: real servers on 127.0.0.1 and a client that answers like aiohttp's.
+"""Test utilities under aiohttp's names: real servers on 127.0.0.1 and a client.
 
-The client (``TestClient``, ``ClientResponse``) needs httpx, which only the
-``test`` extra installs (``pip install squall[test]``); it is imported when first
-asked for, so the servers, ``make_mocked_request`` and the pytest plugin work
-without it.
+``from aiohttp.test_utils import X`` becomes ``from squall.testing import X`` for
+``TestServer``, ``RawTestServer``, ``BaseTestServer``, ``TestClient``,
+``AioHTTPTestCase`` (also ``SquallTestCase``), ``make_mocked_request``,
+``make_mocked_coro``, ``unused_port``, ``loop_context``, ``setup_test_loop``,
+``teardown_test_loop`` and ``unittest_run_loop``.
+
+The client side (``TestClient``, the test-case classes, ``ClientResponse``,
+``ClientSession``, ``CookieJar``) needs httpx, which only the ``test`` extra installs
+(``pip install squall[test]``); it is imported when first asked for, so the servers,
+``make_mocked_request`` and the pytest plugin work without it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from squall.testing.mocked import make_mocked_request
+from squall.testing.errors import (
+    ClientConnectionError,
+    ClientError,
+    ClientPayloadError,
+    ClientResponseError,
+    ContentTypeError,
+    ServerDisconnectedError,
+)
+from squall.testing.loop import loop_context, setup_test_loop, teardown_test_loop
+from squall.testing.mocked import make_mocked_coro, make_mocked_request
 from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unused_port
 
 if TYPE_CHECKING:
-    from squall.testing.client import ClientResponse, TestClient
+    from squall.testing.case import AioHTTPTestCase, SquallTestCase, unittest_run_loop
+    from squall.testing.client import ClientResponse, ClientSession, CookieJar, TestClient
 
 __all__ = [
+    "AioHTTPTestCase",
     "BaseTestServer",
+    "ClientConnectionError",
+    "ClientError",
+    "ClientPayloadError",
     "ClientResponse",
+    "ClientResponseError",
+    "ClientSession",
+    "ContentTypeError",
+    "CookieJar",
     "RawTestServer",
+    "ServerDisconnectedError",
+    "SquallTestCase",
     "TestClient",
     "TestServer",
+    "loop_context",
+    "make_mocked_coro",
     "make_mocked_request",
+    "setup_test_loop",
+    "teardown_test_loop",
+    "unittest_run_loop",
     "unused_port",
 ]
 
-_CLIENT_NAMES = {"ClientResponse", "TestClient"}
+_LAZY = {
+    "ClientResponse": "client",
+    "ClientSession": "client",
+    "CookieJar": "client",
+    "TestClient": "client",
+    "AioHTTPTestCase": "case",
+    "SquallTestCase": "case",
+    "unittest_run_loop": "case",
+}
 
 
 def __getattr__(name: str) -> Any:
     # NOTE: PEP 562; keeps httpx (an optional dependency) out of ``import squall.testing``
-    if name in _CLIENT_NAMES:
-        from squall.testing import client
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"squall.testing.{module}"), name)

@@ -1,4 +1,4 @@
-"""``make_mocked_request``: a Request built from plain values, for unit tests.
+"""``make_mocked_request`` and ``make_mocked_coro``: unit tests without a server.
 
 No socket, no loop work: the head is built from the arguments, the body is the
 given bytes, and whatever a response writes lands in ``request.protocol.output``.
@@ -6,8 +6,10 @@ given bytes, and whatever a response writes lands in ``request.protocol.output``
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
+from unittest.mock import Mock
 
 from multidict import CIMultiDict
 
@@ -160,3 +162,24 @@ def make_mocked_request(
     info._bind(app)
     request._match_info = info
     return request
+
+
+_UNSET: Any = object()
+
+
+def make_mocked_coro(return_value: Any = _UNSET, raise_exception: Any = _UNSET) -> Mock:
+    """A ``Mock`` that, called, returns a coroutine giving ``return_value`` or raising.
+
+    The mock records its calls (``assert_called_once_with``…) like any other; an
+    awaitable ``return_value`` is awaited and its result dropped, as aiohttp's does.
+    """
+
+    async def mock_coro(*args: Any, **kwargs: Any) -> Any:
+        if raise_exception is not _UNSET:
+            raise raise_exception
+        if inspect.isawaitable(return_value):
+            await return_value
+            return None
+        return None if return_value is _UNSET else return_value
+
+    return Mock(wraps=mock_coro)

@@ -1,8 +1,15 @@
 """pytest fixtures, named like pytest-aiohttp's with ``squall_`` for ``aiohttp_``.
 
-``aiohttp_client`` becomes ``squall_client``, ``aiohttp_server`` becomes
-``squall_server``, and so on; servers and clients close when the test ends.
-Async tests run through pytest-asyncio (``asyncio_mode = "auto"``).
+``squall_client``, ``squall_server``, ``squall_raw_server``, ``squall_unused_port``
+and ``squall_client_cls`` work as pytest-aiohttp's ``aiohttp_*`` fixtures do;
+servers and clients close when the test ends. Async tests and fixtures run through
+pytest-asyncio.
+
+When no aiohttp pytest plugin is active (neither pytest-aiohttp nor
+``aiohttp.pytest_plugin``), the ``aiohttp_*`` names are offered too, as aliases
+(``squall.testing.aiohttp_fixtures``), so a suite moves by changing its imports.
+With such a plugin active the names stay aiohttp's: two definitions of one fixture
+would silently shadow each other.
 
 NOTE: installing Squall registers this module with every pytest run (the
 ``pytest11`` entry point), in projects that may not have the ``test`` extra. It
@@ -30,11 +37,40 @@ try:
 except ImportError:  # pragma: no cover - async fixtures then need another plugin
     _asyncio_fixture = None  # type: ignore[assignment]
 
+ALIASES_PLUGIN = "squall.testing.aiohttp_fixtures"
 
-def _async_fixture(func: Callable[..., Any]) -> Any:
+# the modules that define aiohttp_client & co. in aiohttp's own ecosystem
+_AIOHTTP_PLUGINS = frozenset({"pytest_aiohttp", "pytest_aiohttp.plugin", "aiohttp.pytest_plugin"})
+
+
+def async_fixture(func: Callable[..., Any]) -> Any:
+    """An async fixture that pytest-asyncio runs in strict mode too."""
     if _asyncio_fixture is None:
         return pytest.fixture(func)
     return _asyncio_fixture(func)
+
+
+def aiohttp_plugin_active(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether a plugin other than Squall's already defines ``aiohttp_client``."""
+    for plugin in pluginmanager.get_plugins():
+        name = getattr(plugin, "__name__", None)
+        if name == ALIASES_PLUGIN:
+            continue
+        if name in _AIOHTTP_PLUGINS or getattr(plugin, "aiohttp_client", None) is not None:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # NOTE: every plugin that could define aiohttp_client is registered by now (entry
+    # points, -p, the initial conftests' pytest_plugins) and fixtures are collected
+    # only later, at session start, so registering the aliases here is in time
+    if config.pluginmanager.has_plugin(ALIASES_PLUGIN):
+        return
+    if not aiohttp_plugin_active(config.pluginmanager):
+        from squall.testing import aiohttp_fixtures
+
+        config.pluginmanager.register(aiohttp_fixtures, ALIASES_PLUGIN)
 
 
 @pytest.fixture
@@ -54,9 +90,8 @@ def squall_client_cls() -> type[TestClient]:
     return TestClient
 
 
-@_async_fixture
-async def squall_server() -> AsyncIterator[Callable[..., Any]]:
-    """``await squall_server(app, **kwargs)`` returns a started TestServer."""
+async def serve_apps() -> AsyncIterator[Callable[..., Any]]:
+    """The body of ``squall_server``: ``await go(app, **kwargs)`` → a started TestServer."""
     servers: list[BaseTestServer] = []
 
     async def go(
@@ -68,13 +103,12 @@ async def squall_server() -> AsyncIterator[Callable[..., Any]]:
         return server
 
     yield go
-    for server in servers:
-        await server.close()
+    while servers:
+        await servers.pop().close()
 
 
-@_async_fixture
-async def squall_raw_server() -> AsyncIterator[Callable[..., Any]]:
-    """``await squall_raw_server(handler)`` serves one handler for every path."""
+async def serve_handlers() -> AsyncIterator[Callable[..., Any]]:
+    """The body of ``squall_raw_server``: ``await go(handler, **kwargs)``."""
     servers: list[BaseTestServer] = []
 
     async def go(handler: Handler, *, port: int | None = None, **kwargs: Any) -> RawTestServer:
@@ -84,15 +118,12 @@ async def squall_raw_server() -> AsyncIterator[Callable[..., Any]]:
         return server
 
     yield go
-    for server in servers:
-        await server.close()
+    while servers:
+        await servers.pop().close()
 
 
-@_async_fixture
-async def squall_client(
-    squall_client_cls: type[TestClient],
-) -> AsyncIterator[Callable[..., Any]]:
-    """``await squall_client(app_or_server, server_kwargs=None, **client_kwargs)``."""
+async def make_clients(client_cls: type[TestClient]) -> AsyncIterator[Callable[..., Any]]:
+    """The body of ``squall_client``: ``await go(app_or_server, server_kwargs=None, **kw)``."""
     clients: list[TestClient] = []
 
     async def go(
@@ -106,12 +137,35 @@ async def squall_client(
         elif isinstance(param, BaseTestServer):
             server = param
         else:
-            raise TypeError(f"Unknown argument type: {type(param)!r}")
-        client = squall_client_cls(server, **kwargs)
+            raise ValueError(f"Unknown argument type: {type(param)!r}")
+        client = client_cls(server, **kwargs)
         await client.start_server()
         clients.append(client)
         return client
 
     yield go
-    for client in clients:
-        await client.close()
+    while clients:
+        await clients.pop().close()
+
+
+@async_fixture
+async def squall_server() -> AsyncIterator[Callable[..., Any]]:
+    """``await squall_server(app, *, host=, port=, **runner_kwargs)`` → a started TestServer."""
+    async for go in serve_apps():
+        yield go
+
+
+@async_fixture
+async def squall_raw_server() -> AsyncIterator[Callable[..., Any]]:
+    """``await squall_raw_server(handler)`` serves one handler for every path."""
+    async for go in serve_handlers():
+        yield go
+
+
+@async_fixture
+async def squall_client(
+    squall_client_cls: type[TestClient],
+) -> AsyncIterator[Callable[..., Any]]:
+    """``await squall_client(app_or_server, server_kwargs=None, **client_kwargs)``."""
+    async for go in make_clients(squall_client_cls):
+        yield go
