@@ -1,22 +1,28 @@
 """The aiohttp web-server cheatsheet, on Squall: only the import differs.
 
-Each handler below is one snippet of the cheatsheet. The index page (``index.html``)
-shows the snippet next to a live result: its JavaScript calls every endpoint with
-``fetch()`` and compares what comes back with what the cheatsheet promises.
+Each handler below is one snippet of the cheatsheet. The index page is a Jinja2
+template (``templates/index.html``, rendered with ``squall.templates``, which is
+aiohttp-jinja2's API) showing each handler's source next to a live result: its
+JavaScript (``static/checks.js``) calls every endpoint with ``fetch()`` and compares
+what comes back with what the cheatsheet promises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import jinja2
+from markupsafe import Markup
+
+from squall import templates as aiohttp_jinja2
 from squall import web
 
-INDEX_HTML = (Path(__file__).parent / "index.html").read_text(encoding="utf-8")
-
-
-async def index(request: web.Request) -> web.Response:
-    return web.Response(text=INDEX_HTML, content_type="text/html")
+HERE = Path(__file__).parent
 
 
 # Hello world
@@ -69,6 +75,12 @@ class MyView(web.View):
         return web.Response(text="MyView.post")
 
 
+# Templates (aiohttp-jinja2's API): the handler returns the context
+@aiohttp_jinja2.template("greet.html")
+async def greet(request: web.Request) -> dict[str, str]:
+    return {"name": request.query.get("name", "Anonymous")}
+
+
 # Forms: accessing POST data
 async def do_login(request: web.Request) -> web.Response:
     data = await request.post()
@@ -80,21 +92,133 @@ async def do_login(request: web.Request) -> web.Response:
     return web.Response(text="Logged in as " + login)
 
 
+# -- the index page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One snippet of the page: the source of ``handlers`` and how they are routed."""
+
+    id: str
+    title: str
+    intro: Markup  # trusted markup written here; everything else the template escapes
+    handlers: Sequence[Callable[..., Any] | type]
+    routing: str = ""
+    form: bool = False
+
+    @property
+    def code(self) -> str:
+        parts = [textwrap.dedent(inspect.getsource(h)).strip() for h in self.handlers]
+        return "\n\n".join(parts + ([self.routing] if self.routing else []))
+
+
+SECTIONS = [
+    Section(
+        "hello",
+        "Hello world",
+        Markup("A handler reads the <code>{name}</code> part of the path, with a default."),
+        [handle],
+        'app.add_routes([web.get("/hello", handle),\n'
+        '                web.get("/hello/{name}", handle)])',
+    ),
+    Section(
+        "redirect",
+        "How to make a redirect",
+        Markup(
+            "Raising an HTTP exception ends the handler with that response: here a 302 to "
+            '<a href="/destination">/destination</a>, which <code>fetch()</code> follows.'
+        ),
+        [redirect],
+    ),
+    Section(
+        "json",
+        "Handler functions: JSON",
+        Markup(
+            "<code>web.json_response</code> serialises the data and sets "
+            "<code>Content-Type: application/json</code>."
+        ),
+        [handle_json],
+        'app.add_routes([web.get("/json", handle_json)])',
+    ),
+    Section(
+        "regex",
+        "A custom regex: {identifier:regex}",
+        Markup("The route matches digits only; anything else is a 404."),
+        [handle_number],
+        'app.add_routes([web.get(r"/number/{num:\\d+}", handle_number)])',
+    ),
+    Section(
+        "routes",
+        "RouteTableDef",
+        Markup(
+            "Decorators collect the routes; a route answers its own method only (others get a 405)."
+        ),
+        [handle_get, handle_post],
+        "app.router.add_routes(routes)",
+    ),
+    Section(
+        "view",
+        "Views",
+        Markup(
+            "A class-based view dispatches on the request method; methods it does not define get a 405."
+        ),
+        [MyView],
+    ),
+    Section(
+        "templates",
+        "Templates",
+        Markup(
+            "<code>@aiohttp_jinja2.template</code> renders what the handler returns with "
+            '<code>templates/greet.html</code>. Autoescaping is on: <a href="/greet?name=%3Cb%3EHi%3C/b%3E">'
+            "a name with markup</a> shows as text."
+        ),
+        [greet],
+        'aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"))\n'
+        'app.add_routes([web.get("/greet", greet)])',
+    ),
+    Section(
+        "form",
+        "Forms: accessing POST data",
+        Markup(
+            "<code>await request.post()</code> parses a url-encoded form. The answer echoes the "
+            "login, never the password."
+        ),
+        [do_login],
+        'app.add_routes([web.post("/login", do_login)])',
+        form=True,
+    ),
+]
+
+
+@aiohttp_jinja2.template("index.html")
+async def index(request: web.Request) -> dict[str, Any]:
+    return {"sections": SECTIONS}
+
+
 def make_app(argv: Sequence[str] | None = None) -> web.Application:
     """Build the demo; ``argv`` is accepted (and ignored) for
     ``python -m squall.web demo.app:make_app``."""
     app = web.Application()
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app[aiohttp_jinja2.static_root_key] = "/static"
     app.add_routes(
         [
-            web.get("/", index),
+            web.get("/", index, name="index"),
             web.get("/hello", handle),
             web.get("/hello/{name}", handle),
             web.get("/redirect", redirect),
             web.get("/destination", destination),
             web.get("/json", handle_json),
             web.get(r"/number/{num:\d+}", handle_number),
-            web.post("/login", do_login),
+            web.get("/greet", greet),
+            web.post("/login", do_login, name="login"),
         ]
     )
     app.router.add_routes(routes)
+    app.router.add_static("/static", HERE / "static")
     return app

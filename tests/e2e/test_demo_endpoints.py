@@ -12,6 +12,7 @@ async def test_index_is_the_html_page(squall_client) -> None:
     assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
     text = await resp.text()
     assert text.startswith("<!doctype html>")
+    assert text.rstrip().endswith("</html>")
     for element_id in (
         "status",
         "hello-result",
@@ -20,9 +21,51 @@ async def test_index_is_the_html_page(squall_client) -> None:
         "regex-result",
         "routes-result",
         "view-result",
+        "templates-result",
         "form-result",
     ):
-        assert f'id="{element_id}"' in text
+        assert text.count(f'id="{element_id}"') == 1
+
+
+async def test_index_is_rendered_from_the_template(squall_client) -> None:
+    client = await squall_client(make_app())
+    text = await (await client.get("/")).text()
+    # the helpers: url() for the form, static() for the script
+    assert '<form id="login-form" method="post" action="/login">' in text
+    assert '<script src="/static/checks.js"></script>' in text
+    # each snippet is its handler's source, escaped by the template
+    assert "async def handle_json(request: web.Request) -&gt; web.Response:" in text
+    assert "@routes.view(&#34;/view&#34;)\nclass MyView(web.View):" in text
+    # the intros are trusted markup, not escaped
+    assert "<code>web.json_response</code>" in text
+    assert "{%" not in text and "{{" not in text
+
+
+async def test_checks_script_is_served(squall_client) -> None:
+    client = await squall_client(make_app())
+    resp = await client.get("/static/checks.js")
+    assert resp.status == 200
+    assert resp.content_type in ("application/javascript", "text/javascript")
+    script = await resp.text()
+    assert 'id: "templates"' in script and "runAll();" in script
+
+
+async def test_greet_template_escapes_the_name(squall_client) -> None:
+    client = await squall_client(make_app())
+    resp = await client.get("/greet", params={"name": "<b>Squall</b> & co"})
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+    text = await resp.text()
+    assert '<p id="greeting">Hello, &lt;b&gt;Squall&lt;/b&gt; &amp; co!</p>' in text
+    assert "<title>Hello, &lt;b&gt;Squall&lt;/b&gt; &amp; co</title>" in text
+    assert "<b>" not in text
+    assert '<a id="back" href="/">' in text
+
+
+async def test_greet_default_name(squall_client) -> None:
+    client = await squall_client(make_app())
+    text = await (await client.get("/greet")).text()
+    assert '<p id="greeting">Hello, Anonymous!</p>' in text
 
 
 async def test_hello_anonymous_and_named(squall_client) -> None:

@@ -1,5 +1,6 @@
-"""The demo's index page in real headless Chromium: its JavaScript calls every endpoint
-and must report each live result, then "all checks passed".
+"""The demo's pages in real headless Chromium: the index (a template) whose JavaScript
+calls every endpoint and must report each live result, then "all checks passed"; and
+a page rendered from a template with markup in its input, which must stay text.
 
 Chromium runs as a subprocess of this event loop (``create_subprocess_exec``), so the
 TestServer on the same loop keeps serving while the page loads. Install Chromium with
@@ -12,6 +13,7 @@ import asyncio
 import os
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -33,6 +35,9 @@ EXPECTED = {
         "GET /post → 405"
     ),
     "view-result": "GET /view → 200 MyView.get\nPOST /view → 200 MyView.post\nPUT /view → 405",
+    "templates-result": (
+        "GET /greet?name=<b>Squall</b> → 200 text/html Hello, <b>Squall</b>! (no <b> element)"
+    ),
     "form-result": "POST /login → 200 Logged in as alice",
 }
 
@@ -115,3 +120,23 @@ async def test_demo_page_in_headless_chromium(squall_server, tmp_path: Path) -> 
     for element_id, expected in EXPECTED.items():
         assert texts.get(element_id) == expected, f"#{element_id} in the dumped DOM"
     assert texts.get("status") == "all checks passed", dom
+
+
+async def test_rendered_template_page_in_headless_chromium(squall_server, tmp_path: Path) -> None:
+    server = await squall_server(make_app())
+    name = quote(
+        "<img src=x onerror=document.title='owned'><script>document.title='owned'</script>"
+    )
+    dom = await dump_dom(
+        f"http://127.0.0.1:{server.port}/greet?name={name}", tmp_path / "chromium-profile"
+    )
+    texts = text_by_id(dom)
+
+    # the markup arrived as text: shown verbatim, and nothing of it ran
+    assert texts.get("greeting") == (
+        "Hello, <img src=x onerror=document.title='owned'><script>document.title='owned'</script>!"
+    )
+    assert "<img" not in dom and "owned</script>" not in dom
+    assert "<title>Hello, &lt;img" in dom
+    assert "<title>owned</title>" not in dom
+    assert texts.get("back") == "Back to the checks"
