@@ -81,6 +81,7 @@ from squall.framework.exceptions import (
     RequestPayloadError,
 )
 from squall.framework.jsonresponse import json_bytes_response, json_response
+from squall.framework.middlewares import normalize_path_middleware
 from squall.framework.request import BaseRequest, Request, RequestKey
 from squall.framework.response import Response, ResponseKey, StreamResponse
 from squall.framework.routing.defs import (
@@ -148,6 +149,7 @@ __all__ = [
     "route",
     "view",
     "middleware",
+    "normalize_path_middleware",
     # request and responses
     "BaseRequest",
     "Request",
