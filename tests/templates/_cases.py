@@ -652,3 +652,67 @@ def big_page(web: Any, tj: Any) -> Any:
     app = app_with(web, tj, loader=jinja2.DictLoader({"big.html": big}))
     app.router.add_get("/", handler)
     return app
+
+
+# -- rendering in middlewares ---------------------------------------------------------------
+
+
+def _error_pages(web: Any, tj: Any) -> Any:
+    """A middleware that renders the error page with the env its own app sees."""
+
+    @web.middleware
+    async def error_pages(request: Any, handler: Any) -> Any:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return tj.render_template(
+                "error.html",
+                request,
+                {"status": exc.status, "path": request.path},
+                status=exc.status,
+            )
+
+    return error_pages
+
+
+@case(target="/no/such/page")
+def middleware_renders_404_page(web: Any, tj: Any) -> Any:
+    app = web.Application(middlewares=[_error_pages(web, tj)])
+    tj.setup(app, loader=jinja2.DictLoader({"error.html": "<h1>{{ status }}</h1>{{ path }}"}))
+    return app
+
+
+@case(target="/sub/missing")
+def outer_middleware_renders_with_outer_env(web: Any, tj: Any) -> Any:
+    sub = web.Application()
+    tj.setup(sub, loader=jinja2.DictLoader({"error.html": "SUB ENV {{ status }}"}))
+
+    async def nothing(request: Any) -> Any:
+        raise web.HTTPNotFound()
+
+    sub.router.add_get("/missing", nothing)
+    app = web.Application(middlewares=[_error_pages(web, tj)])
+    tj.setup(app, loader=jinja2.DictLoader({"error.html": "outer env {{ status }} {{ path }}"}))
+    app.add_subapp("/sub", sub)
+    return app
+
+
+@case(target="/sub/missing")
+def inner_middleware_renders_with_inner_env(web: Any, tj: Any) -> Any:
+    sub = web.Application(middlewares=[_error_pages(web, tj)])
+    tj.setup(sub, loader=jinja2.DictLoader({"error.html": "sub env {{ status }}"}))
+    app = web.Application()
+    tj.setup(app, loader=jinja2.DictLoader({"error.html": "OUTER ENV {{ status }}"}))
+    app.add_subapp("/sub", sub)
+    return app
+
+
+@case(target="/sub/missing")
+def outer_middleware_before_any_setup_in_its_app(web: Any, tj: Any) -> Any:
+    sub = web.Application()
+    tj.setup(sub, loader=jinja2.DictLoader({"error.html": "only the sub-app has one"}))
+    app = web.Application(middlewares=[_error_pages(web, tj)])
+    app.add_subapp("/sub", sub)
+    return app

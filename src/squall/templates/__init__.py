@@ -118,6 +118,22 @@ def get_env(
 # -- rendering ---------------------------------------------------------------------------
 
 
+def _config(request: Request) -> Mapping[Any, Any]:
+    """aiohttp's ``request.config_dict``: ``request.app`` (in a middleware, the app whose
+    middleware runs) and the apps it is mounted in, innermost first; an outer app's
+    middleware never sees a sub-app's environment or processors.
+
+    NOTE: Squall's ``config_dict`` chains every app of the match whichever middleware
+    asks; once it stops at ``request.app`` as aiohttp's does, this is ``config_dict``.
+    """
+    apps = request.match_info.apps
+    if len(apps) < 2:  # PERF: one app, the common case
+        return request.config_dict
+    current = request.app
+    upto = apps.index(current) + 1 if current in apps else len(apps)
+    return ChainMap(*reversed(apps[:upto]))
+
+
 def _fail(text: str) -> HTTPInternalServerError:
     # aiohttp-jinja2 puts the text in the reason too, so the status line and a log say it
     return HTTPInternalServerError(reason=text, text=text)
@@ -154,7 +170,7 @@ def render_string(
     app_key: AppKey[jinja2.Environment] = APP_KEY,
 ) -> str:
     """Render ``template_name`` with ``context`` (plus the request's processors' extras)."""
-    env = request.config_dict.get(app_key)
+    env = _config(request).get(app_key)
     tmpl, context = _prepare(template_name, request, context, env)
     return tmpl.render(context)
 
@@ -167,7 +183,7 @@ async def render_string_async(
     app_key: AppKey[jinja2.Environment] = APP_KEY,
 ) -> str:
     """``render_string`` for an ``enable_async=True`` environment."""
-    env = request.config_dict.get(app_key)
+    env = _config(request).get(app_key)
     tmpl, context = _prepare(template_name, request, context, env)
     return await tmpl.render_async(context)
 
@@ -250,7 +266,7 @@ def template(
                 return context
             first = args[0]
             request: Request = first.request if isinstance(first, AbstractView) else args[-1]
-            env = request.config_dict.get(app_key)
+            env = _config(request).get(app_key)
             if context is None:
                 context = {}
             tmpl, context = _prepare(template_name, request, context, env)
@@ -280,27 +296,10 @@ async def context_processors_middleware(
     """
     if REQUEST_CONTEXT_KEY not in request:
         request[REQUEST_CONTEXT_KEY] = {}
-    for processor in _up_to_current_app(request)[APP_CONTEXT_PROCESSORS_KEY]:
+    for processor in _config(request)[APP_CONTEXT_PROCESSORS_KEY]:
         # read each time: a processor may have replaced the dict
         request[REQUEST_CONTEXT_KEY].update(await processor(request))
     return await handler(request)
-
-
-def _up_to_current_app(request: Request) -> Mapping[Any, Any]:
-    """aiohttp's ``config_dict`` while a middleware runs: ``request.app`` (the app whose
-    middleware this is) and its parents, so an outer app's middleware never sees a
-    sub-app's processors.
-
-    NOTE: Squall's ``config_dict`` chains every app of the match, whichever
-    middleware asks; once it stops at ``request.app`` as aiohttp's does, this is
-    ``request.config_dict``.
-    """
-    apps = request.match_info.apps
-    if len(apps) < 2:
-        return request.config_dict
-    current = request.app
-    upto = apps.index(current) + 1 if current in apps else len(apps)
-    return ChainMap(*reversed(apps[:upto]))
 
 
 async def request_processor(request: Request) -> dict[str, Request]:
