@@ -1,0 +1,12 @@
+"""The abstract bases of ``aiohttp.abc`` that server code subclasses.
+
+``from aiohttp.abc import AbstractAccessLogger`` reads
+``from squall.abc import AbstractAccessLogger``.
+"""
+
+from __future__ import annotations
+
+from squall.framework.accesslog import AbstractAccessLogger
+from squall.framework.view import AbstractView
+
+__all__ = ["AbstractAccessLogger", "AbstractView"]
