@@ -343,3 +343,26 @@ async def test_awaitable_form() -> None:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/") as got:
                 assert await got.read() == b"data: awaited\r\n\r\n"
+
+
+async def test_slow_reader_gets_every_byte(stack: Any) -> None:
+    """Events larger than the socket buffers: send() waits for the client to drain
+    (the suspended path of the send timeout) and every event arrives whole."""
+    count, size = 64, 65536
+
+    async def stream(sse: Any, request: Any) -> Any:
+        async with sse.sse_response(request, send_timeout=TIMEOUT) as resp:
+            for i in range(count):
+                await resp.send(chr(ord("a") + i % 26) * size, id=str(i))
+        return resp
+
+    async with serve(stack.web, app_with(stack, stream)) as port:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/") as got:
+                body = b""
+                while chunk := await got.content.read(4096):  # small reads: slow
+                    body += chunk
+    events = body.split(b"\r\n\r\n")
+    assert events[-1] == b"" and len(events) == count + 1
+    for i, event in enumerate(events[:-1]):
+        assert event == b"id: %d\r\ndata: %s" % (i, bytes([ord("a") + i % 26]) * size)
