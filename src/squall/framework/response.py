@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
+from squall.framework.compression import (
+    ContentCoding,
+    compress_whole,
+    make_compressor,
+    run_compressor,
+)
 from squall.framework.streamresponse import (
     _CONTENT_LENGTH,
     _CONTENT_TYPE,
     ResponseKey,
     StreamResponse,
 )
+from squall.http import hdrs
 from squall.http.status import REASONS as _REASONS
 from squall.http.status import body_forbidden
 
@@ -26,6 +34,7 @@ class Response(StreamResponse):
     # PERF: the wire always takes ``_body`` (bytes); only ``body``/``text`` tell
     # "no body given" (None, as in aiohttp) from an empty one.
     _no_body = False
+    _coded = False  # the content coding of the whole body has been decided
 
     def __init__(
         self,
@@ -72,6 +81,9 @@ class Response(StreamResponse):
             else:
                 self._body = b""
                 self.body = body
+            if zlib_executor_size is not None or zlib_executor is not None:
+                self._zlib_executor_size = zlib_executor_size
+                self._zlib_executor = zlib_executor
             return
         if headers is None:
             real_headers: CIMultiDict[str] = CIMultiDict()
@@ -109,6 +121,9 @@ class Response(StreamResponse):
                 content_type += "; charset=" + charset
             real_headers[_CONTENT_TYPE] = content_type
         super().__init__(status=status, reason=reason, headers=real_headers)
+        if zlib_executor_size is not None or zlib_executor is not None:
+            self._zlib_executor_size = zlib_executor_size
+            self._zlib_executor = zlib_executor
         self._body = b""
         if text is not None:
             self.text = text
@@ -187,7 +202,34 @@ class Response(StreamResponse):
             return
         if request._has_prepare_hooks:
             await request._prepare_hook(self)
+        if self._compression and not self._coded:
+            coding = self._coded_body(request)
+            if coding is not None:
+                compressor = make_compressor(coding, self._compression_strategy)
+                self._set_coded(
+                    coding,
+                    await run_compressor(
+                        partial(compress_whole, compressor),
+                        self._body,
+                        self._zlib_executor_size,
+                        self._zlib_executor,
+                    ),
+                )
         self._send_whole(request)
+
+    def _coded_body(self, request: BaseRequest) -> ContentCoding | None:
+        """The coding of a whole body, None to send it as it is."""
+        self._coded = True
+        if not self._body:
+            return None  # nothing to gain, as aiohttp sends an empty body
+        return self._choose_coding(request)
+
+    def _set_coded(self, coding: ContentCoding, body: bytes) -> None:
+        """The body from now on is the compressed one (what went on the wire)."""
+        self._body = body
+        self._headers[hdrs.CONTENT_ENCODING] = coding.value
+        if _CONTENT_LENGTH in self._headers:
+            self._headers[_CONTENT_LENGTH] = str(len(body))
 
     def _send_whole(self, request: BaseRequest) -> None:
         """Send head and body in one go (the response has not been prepared)."""
@@ -216,6 +258,13 @@ class Response(StreamResponse):
             self._body_length = len(body)
             self._eof_sent = True
             return
+        if self._compression and not self._coded:
+            # sent by the application's fast path: compressed here, on the loop
+            coding = self._coded_body(request)
+            if coding is not None:
+                compressor = make_compressor(coding, self._compression_strategy)
+                self._set_coded(coding, compress_whole(compressor, body))
+                body = self._body
         items = self._head_items(request, len(body))
         if body_forbidden(request.method, status):
             body = b""

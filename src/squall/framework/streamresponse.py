@@ -8,17 +8,29 @@ A response never touches a transport: it renders its head as a list of
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
+from concurrent.futures import Executor
 from datetime import datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from multidict import CIMultiDict
 
+from squall.framework.compression import (
+    OFFERED,
+    Compressor,
+    ContentCoding,
+    add_vary,
+    make_compressor,
+    run_compressor,
+)
 from squall.http import hdrs
 from squall.http.connection import asks_close
 from squall.http.cookies import set_morsel
 from squall.http.dates import format_http_date, http_date_now, parse_http_date
+from squall.http.encoding import IDENTITY, choose_coding
 from squall.http.etag import ETag
 from squall.http.mediatype import parse_content_type
 from squall.http.product import SERVER_SOFTWARE
@@ -66,6 +78,12 @@ class StreamResponse(MutableMapping[Any, Any]):
     _eof_sent = False
     _body_length = 0
     _limit: int | None = None  # the declared Content-Length of a prepared response
+    _compression = False  # enable_compression() was called
+    _compression_force: ContentCoding | None = None
+    _compression_strategy: int | None = None
+    _compressor: Compressor | None = None  # the body is being compressed on its way
+    _zlib_executor_size: int | None = 4096  # aiohttp's threshold (bytes) for the executor
+    _zlib_executor: Executor | None = None
 
     def __init__(
         self,
@@ -138,6 +156,60 @@ class StreamResponse(MutableMapping[Any, Any]):
         self._keep_alive = False
 
     @property
+    def task(self) -> Any:
+        """The ``asyncio.Task`` answering the request this response was prepared for."""
+        return self._req.task if self._req is not None else None
+
+    @property
+    def compression(self) -> bool:
+        return self._compression
+
+    def enable_compression(
+        self, force: bool | ContentCoding | None = None, strategy: int | None = None
+    ) -> None:
+        """Compress the body with the best coding the client accepts, or ``force``'s.
+
+        ``strategy`` is zlib's (``zlib.Z_FILTERED``…), for gzip and deflate.
+        """
+        if isinstance(force, bool):  # aiohttp < 0.17's form, deprecated there too
+            force = ContentCoding.deflate if force else ContentCoding.identity
+            warnings.warn(
+                "Using boolean for force is deprecated #3318", DeprecationWarning, stacklevel=2
+            )
+        elif force is not None and not isinstance(force, ContentCoding):
+            raise TypeError("force should one of None, bool or ContentEncoding")
+        self._headers  # noqa: B018 - PERF: leaves Response's four-line fast path
+        self._compression = True
+        self._compression_force = force
+        self._compression_strategy = strategy
+
+    def _choose_coding(self, request: BaseRequest) -> ContentCoding | None:
+        """The coding this response goes out with, None for none (RFC 9110 12.5.3).
+
+        A response the handler already encoded (its own Content-Encoding), or one
+        that has no body, is left alone. Unless forced, the answer depends on the
+        request's Accept-Encoding, which the Vary field tells caches.
+        """
+        headers = self._headers
+        if hdrs.CONTENT_ENCODING in headers or body_forbidden(request.method, self._status):
+            return None
+        force = self._compression_force
+        if force is not None:
+            return None if force is ContentCoding.identity else force
+        headers[hdrs.VARY] = add_vary(headers.get(hdrs.VARY), hdrs.ACCEPT_ENCODING)
+        coding = choose_coding(request.headers.get(hdrs.ACCEPT_ENCODING), OFFERED)
+        return None if coding == IDENTITY else ContentCoding(coding)
+
+    def _start_compression(self, request: BaseRequest) -> None:
+        """Set up the streaming compressor: the length is unknown from here on."""
+        coding = self._choose_coding(request)
+        if coding is None:
+            return
+        self._compressor = make_compressor(coding, self._compression_strategy)
+        self._headers[hdrs.CONTENT_ENCODING] = coding.value
+        self._headers.popall(_CONTENT_LENGTH, None)
+
+    @property
     def chunked(self) -> bool:
         return self._chunked
 
@@ -207,7 +279,9 @@ class StreamResponse(MutableMapping[Any, Any]):
         if value is None:
             self._headers.pop(hdrs.LAST_MODIFIED, None)
         elif isinstance(value, int | float):
-            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
+            # rounded up as aiohttp does: a file modified at 100.5 s is not
+            # "unmodified since" a Last-Modified of 100 s (RFC 9110 13.1.4)
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(math.ceil(value))
         elif isinstance(value, datetime):
             self._headers[hdrs.LAST_MODIFIED] = format_http_date(value.timestamp())
         else:
@@ -440,7 +514,14 @@ class StreamResponse(MutableMapping[Any, Any]):
         if self._sink is not None:
             return self
         await request._prepare_hook(self)
+        self._start(request)
+        return self
+
+    def _start(self, request: BaseRequest) -> None:
+        """Send the head, once the prepare hooks have run."""
         self._req = request
+        if self._compression:
+            self._start_compression(request)
         items = self._head_items(request, None)
         sink = request._sink
         sink.start_response(
@@ -452,7 +533,6 @@ class StreamResponse(MutableMapping[Any, Any]):
         # else SECURITY: with a declared length (``_limit``) bytes past it would be
         # read as the start of the next response on this connection: write() cuts
         # them (aiohttp truncates too), and write_eof() refuses a body cut short.
-        return self
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send part of the body; waits while the client is slow to read."""
@@ -464,6 +544,13 @@ class StreamResponse(MutableMapping[Any, Any]):
         if sink is None:
             raise RuntimeError("Cannot call write() before prepare()")
         if data and self._length_check:
+            compressor = self._compressor
+            if compressor is not None:
+                data = await run_compressor(
+                    compressor.compress, bytes(data), self._zlib_executor_size, self._zlib_executor
+                )
+                if not data:
+                    return  # the compressor holds it for now
             limit = self._limit
             if limit is not None:
                 left = limit - self._body_length
@@ -472,7 +559,7 @@ class StreamResponse(MutableMapping[Any, Any]):
                 data = data[:left]
             self._body_length += len(data)
             sink.send_body(bytes(data))
-            await sink.drain()
+            await sink.drain()  # a slow reader: wait below the transport's high-water mark
 
     async def drain(self) -> None:
         """Wait until the client has taken the buffered output (deprecated in aiohttp)."""
@@ -487,6 +574,13 @@ class StreamResponse(MutableMapping[Any, Any]):
             raise RuntimeError("Response has not been started")
         if data:
             await self.write(data)
+        compressor = self._compressor
+        if compressor is not None:
+            self._compressor = None
+            tail = compressor.flush()
+            if tail and self._length_check:
+                self._body_length += len(tail)
+                self._sink.send_body(tail)
         limit = self._limit
         if limit is not None and self._body_length < limit and self._length_check:
             # SECURITY: the client would take the next response for the rest of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -40,6 +41,28 @@ class RouteDef(AbstractRouteDef):
             adder = getattr(router, "add_" + self.method.lower())
             return [adder(self.path, self.handler, **self.kwargs)]
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
+
+
+@dataclass(frozen=True, repr=False)
+class StaticDef(AbstractRouteDef):
+    """A static directory, registered later by ``add_routes`` (``web.static(...)``)."""
+
+    prefix: str
+    path: str | os.PathLike[str]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        info = "".join(f", {name}={value!r}" for name, value in sorted(self.kwargs.items()))
+        return f"<StaticDef {self.prefix} -> {self.path}{info}>"
+
+    def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
+        resource = router.add_static(self.prefix, self.path, **self.kwargs)
+        return list(resource.get_info().get("routes", {}).values())
+
+
+def static(prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> StaticDef:
+    """Serve the files under ``path`` at ``prefix`` (for ``app.add_routes``)."""
+    return StaticDef(prefix, path, kwargs)
 
 
 def route(method: str, path: str, handler: Any, **kwargs: Any) -> RouteDef:
@@ -143,3 +166,7 @@ class RouteTableDef(Sequence[AbstractRouteDef]):
 
     def view(self, path: str, **kwargs: Any) -> _Deco:
         return self.route(hdrs.METH_ANY, path, **kwargs)
+
+    def static(self, prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Serve the files under ``path`` at ``prefix``."""
+        self._items.append(StaticDef(prefix, path, kwargs))

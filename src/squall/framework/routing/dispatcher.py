@@ -14,10 +14,12 @@ PERF: a fixed path is found by one dict lookup at step 1.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import Any
 
 from squall.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
+from squall.framework.fileresponse import DEFAULT_CHUNK_SIZE
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.matchinfo import MatchInfoError, UrlMappingMatchInfo
 from squall.framework.routing.resources import (
@@ -31,6 +33,7 @@ from squall.framework.routing.resources import (
     ResourceRoute,
     validate_name,
 )
+from squall.framework.static import StaticResource
 from squall.http import hdrs
 
 
@@ -207,6 +210,36 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def add_view(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
         """A class-based view answering any method it defines."""
         return self.add_route(hdrs.METH_ANY, path, handler, **kwargs)
+
+    def add_static(
+        self,
+        prefix: str,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        expect_handler: Any = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        show_index: bool = False,
+        follow_symlinks: bool = False,
+        append_version: bool = False,
+    ) -> StaticResource:
+        """Serve the files under ``path`` at ``prefix`` (GET and HEAD)."""
+        if not prefix.startswith("/"):
+            raise ValueError("prefix should start with /")
+        if prefix.endswith("/"):
+            prefix = prefix[:-1]
+        resource = StaticResource(
+            prefix,
+            path,
+            name=name,
+            expect_handler=expect_handler,
+            chunk_size=chunk_size,
+            show_index=show_index,
+            follow_symlinks=follow_symlinks,
+            append_version=append_version,
+        )
+        self.register_resource(resource)
+        return resource
 
     def add_routes(self, routes: Iterable[AbstractRouteDef]) -> list[AbstractRoute]:
         """Register route definitions (``web.get(...)``, a ``RouteTableDef``…)."""

@@ -1,0 +1,229 @@
+"""``StaticResource``: the files under a directory, served under a URL prefix.
+
+SECURITY: the boundary. No request may read a file outside the directory:
+
+1. The name from the URL (``filename``: the path after the prefix, decoded) is
+   refused (404) if it holds a NUL, a backslash, a ``.`` or ``..`` segment, a
+   Windows drive (``C:``), or is absolute, before the file system is asked.
+2. The joined path is resolved (symlinks followed) and must still lie under
+   the resolved directory; with ``follow_symlinks=True`` it is the path before
+   resolving that must (the URL cannot climb out, a link may point anywhere,
+   as aiohttp defines the option).
+3. A directory is a 403 unless ``show_index``; its index page escapes every name.
+4. What remains is a regular file, sent by ``FileResponse`` (which refuses
+   anything that is not a regular file, and never follows a symlinked
+   precompressed sibling).
+
+Lookup, stat, open and a small file's read happen in one executor call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import html
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from yarl import URL
+
+from squall.framework.exceptions import HTTPForbidden, HTTPNotFound
+from squall.framework.fileresponse import (
+    DEFAULT_CHUNK_SIZE,
+    FileResponse,
+    _Asked,
+    _Plan,
+    plan_file,
+)
+from squall.framework.response import Response
+from squall.framework.routing.resources import (
+    AbstractRoute,
+    PrefixResource,
+    ResourceRoute,
+    _Resolved,
+    quote_path,
+    unquote_path_safe,
+)
+from squall.http import hdrs
+
+if TYPE_CHECKING:
+    from squall.framework.request import Request
+    from squall.framework.streamresponse import StreamResponse
+
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def safe_name(filename: str) -> bool:
+    """True when a decoded URL name can only name something under the root (rule 1)."""
+    if "\x00" in filename or "\\" in filename or filename.startswith("/"):
+        return False
+    parts = filename.split("/")
+    if _DRIVE.match(parts[0]):
+        return False
+    return not any(part in (".", "..") for part in parts)
+
+
+class StaticResource(PrefixResource):
+    """Files under ``directory``, answered for GET and HEAD under ``prefix``."""
+
+    VERSION_KEY = "v"
+
+    def __init__(
+        self,
+        prefix: str,
+        directory: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        expect_handler: Any = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        show_index: bool = False,
+        follow_symlinks: bool = False,
+        append_version: bool = False,
+    ) -> None:
+        super().__init__(prefix, name=name)
+        try:
+            root = Path(directory).expanduser().resolve(strict=True)
+        except FileNotFoundError as error:
+            raise ValueError(f"'{directory}' does not exist") from error
+        if not root.is_dir():
+            raise ValueError(f"'{directory}' is not a directory")
+        self._directory = root
+        self._show_index = show_index
+        self._chunk_size = chunk_size
+        self._follow_symlinks = follow_symlinks
+        self._expect_handler = expect_handler
+        self._append_version = append_version
+        self._routes: dict[str, AbstractRoute] = {
+            method: ResourceRoute(
+                method,
+                self._handle,
+                self,  # type: ignore[arg-type]
+                expect_handler=expect_handler,
+            )
+            for method in (hdrs.METH_GET, hdrs.METH_HEAD)
+        }
+        self._allowed = set(self._routes)
+
+    # -- routing -------------------------------------------------------------
+
+    def resolve_path(self, method: str, path: str) -> _Resolved:
+        if path != self._prefix and not path.startswith(self._prefix2):
+            return None, None, set()
+        route = self._routes.get(method)
+        if route is None:
+            return None, None, self._allowed
+        filename = unquote_path_safe(path[len(self._prefix) + 1 :])
+        return {"filename": filename}, route, self._allowed
+
+    def set_options_route(self, handler: Any) -> None:
+        """Answer OPTIONS under the prefix too (CORS preflights)."""
+        if hdrs.METH_OPTIONS in self._routes:
+            raise RuntimeError("OPTIONS route was set already")
+        self._routes[hdrs.METH_OPTIONS] = ResourceRoute(
+            hdrs.METH_OPTIONS,
+            handler,
+            self,  # type: ignore[arg-type]
+            expect_handler=self._expect_handler,
+        )
+        self._allowed.add(hdrs.METH_OPTIONS)
+
+    def url_for(  # type: ignore[override]
+        self, *, filename: str | os.PathLike[str], append_version: bool | None = None
+    ) -> URL:
+        """The URL of ``filename``; with ``append_version``, ``?v=`` its content's hash."""
+        if append_version is None:
+            append_version = self._append_version
+        name = str(filename).lstrip("/")
+        url = URL.build(path=self._prefix, encoded=True) / name
+        if append_version:
+            path = self._locate(name)
+            if path is not None and path.is_file():
+                with path.open("rb") as f:
+                    digest = hashlib.sha256(f.read()).digest()
+                return url.with_query({self.VERSION_KEY: base64.urlsafe_b64encode(digest).decode()})
+        return url
+
+    def get_info(self) -> dict[str, Any]:
+        return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._routes.values())
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}'" if self.name is not None else ""
+        return f"<StaticResource {name} {self._prefix} -> {self._directory!r}>"
+
+    # -- serving -------------------------------------------------------------
+
+    def _locate(self, filename: str) -> Path | None:
+        """The file ``filename`` names under the root, None if it is not allowed
+        there (rules 1 and 2). Touches the file system: call it in a thread."""
+        if not safe_name(filename):
+            return None
+        root = self._directory
+        joined = root.joinpath(filename)
+        try:
+            if self._follow_symlinks:
+                Path(os.path.normpath(joined)).relative_to(root)
+                return joined.resolve()
+            path = joined.resolve()
+            path.relative_to(root)
+        except (ValueError, RuntimeError, OSError):
+            # outside the root; or a symlink loop (RuntimeError before 3.13)
+            return None
+        return path
+
+    async def _handle(self, request: Request) -> StreamResponse:
+        filename = request.match_info["filename"]
+        if not safe_name(filename):  # rule 1 costs no thread
+            raise HTTPNotFound()
+        asked = _Asked.of(request)
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, self._locate_and_plan, filename, asked)
+        if isinstance(found, Response):
+            return found
+        located, plan = found
+        response = FileResponse(located, chunk_size=self._chunk_size)
+        response._plan = plan
+        return response
+
+    def _locate_and_plan(self, filename: str, asked: _Asked) -> Response | tuple[Path, _Plan]:
+        path = self._locate(filename)
+        if path is None:
+            raise HTTPNotFound()
+        try:
+            if path.is_dir():
+                if not self._show_index:
+                    raise HTTPForbidden()
+                return Response(text=self._index_page(path), content_type="text/html")
+        except PermissionError as error:
+            raise HTTPForbidden() from error
+        try:
+            return path, plan_file(path, asked)
+        except PermissionError:
+            return path, _Plan(403)
+        except OSError:  # gone meanwhile, or a symlink loop
+            return path, _Plan(404)
+
+    def _index_page(self, directory: Path) -> str:
+        """The directory's listing as HTML, every name escaped, every link quoted."""
+        relative = directory.relative_to(self._directory).as_posix()
+        title = f"Index of /{html.escape(relative)}"
+        items = []
+        for entry in sorted(directory.iterdir()):
+            rel = entry.relative_to(self._directory).as_posix()
+            href = quote_path(f"{self._prefix}/{rel}")
+            label = entry.name + "/" if entry.is_dir() else entry.name
+            items.append(f'<li><a href="{href}">{html.escape(label)}</a></li>')
+        listing = "<ul>\n" + "\n".join(items) + "\n</ul>"
+        return (
+            f"<html>\n<head>\n<title>{title}</title>\n</head>\n"
+            f"<body>\n<h1>{title}</h1>\n{listing}\n</body>\n</html>"
+        )
