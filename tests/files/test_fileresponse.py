@@ -4,8 +4,10 @@ file that shrinks while it is sent. Real sockets, httpx and raw."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
+import shutil
 import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -263,7 +265,6 @@ async def test_a_file_that_shrinks_ends_the_connection(
     app.on_response_prepare.append(shrink)
     async with serve(web, lambda _web: app) as port:
         raw = b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n"
-        import asyncio
 
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(raw)
@@ -310,7 +311,6 @@ async def test_write_waits_for_a_slow_reader() -> None:
         return resp
 
     app.router.add_get("/", handler)
-    import asyncio
 
     async with serve(web, lambda _web: app) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**16)
@@ -343,3 +343,43 @@ async def test_response_mapping_task_and_prepared() -> None:
         reply = await exchange(port, build("GET", "/"))
     assert reply.body == b"hi" and reply.header("Transfer-Encoding") == "chunked"
     assert seen == {"task": True, "prepared": True, "k": 1}
+
+
+# -- curl, a client that normalises nothing it is told not to ---------------------
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+async def test_curl_range_resume_and_compressed(root: Path, tmp_path: Path) -> None:
+    app = web.Application()
+    app.router.add_static("/static", root)
+    async with serve(web, lambda _web: app) as port:
+        url = f"http://127.0.0.1:{port}/static/big.bin"
+        part = tmp_path / "big.part"
+        part.write_bytes(BIG[:300_000])  # a download cut short, resumed with -C -
+        proc = await asyncio.create_subprocess_exec(
+            "curl", "-sS", "-C", "-", "-o", str(part), url, stdout=asyncio.subprocess.PIPE
+        )
+        await asyncio.wait_for(proc.wait(), 30)
+        assert proc.returncode == 0 and part.read_bytes() == BIG
+        proc = await asyncio.create_subprocess_exec(
+            "curl",
+            "-sS",
+            "--compressed",
+            f"http://127.0.0.1:{port}/static/style.css",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert out == (root / "style.css").read_bytes()
+        proc = await asyncio.create_subprocess_exec(
+            "curl",
+            "-sS",
+            "--path-as-is",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            f"http://127.0.0.1:{port}/static/../secret.txt",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert out == b"404"
