@@ -124,3 +124,38 @@ async def test_browser_flow_with_httpx() -> None:
             assert put.headers["vary"] == "Origin"
             assert "access-control-allow-credentials" not in put.headers
             assert put.json() == {"handler": 1, "middleware": 2}
+
+
+def static_app(web: Any, cors_mod: Any) -> Any:
+    import pathlib
+
+    app = web.Application()
+    options = cors_mod.ResourceOptions(
+        allow_credentials=True, expose_headers="*", allow_methods="*", allow_headers=("X-Header",)
+    )
+    cors = cors_mod.setup(app, defaults={"*": options})
+    static = app.router.add_static("/static", pathlib.Path(__file__).parent, name="static")
+    assert cors.add(static) is static
+    assert list(app.router.keys()) == ["static"]  # no new named route
+    return app
+
+
+async def test_static_resource() -> None:
+    """aiohttp-cors's test_static_route: preflights under a static prefix, and the files."""
+    cases = [
+        build(
+            "OPTIONS",
+            "/static/__init__.py",
+            headers={"Origin": "http://example.org", "Access-Control-Request-Method": m},
+        )
+        for m in ("OPTIONS", "GET")
+    ]
+    cases.append(build("GET", "/static/__init__.py", headers={"Origin": "http://example.org"}))
+    ours = await replies(SQUALL, static_app, cases)
+    theirs = await replies(AIOHTTP, static_app, cases)
+    for vary, a, b in zip([False, False, True], ours[:2], theirs[:2], strict=False):
+        assert normalised(a, vary_origin=vary) == normalised(b)
+    assert [r.status for r in ours] == [200, 200, 200]
+    assert ours[2].header("Access-Control-Allow-Origin") == "http://example.org"
+    assert theirs[2].header("Access-Control-Allow-Origin") == "http://example.org"
+    assert ours[2].header("Vary") == "Origin"
