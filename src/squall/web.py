@@ -18,6 +18,7 @@ from squall.framework.app import (
     CleanupError,
     middleware,
 )
+from squall.framework.compression import ContentCoding
 from squall.framework.exceptions import (
     HTTPAccepted,
     HTTPBadGateway,
@@ -80,6 +81,7 @@ from squall.framework.exceptions import (
     NotAppKeyWarning,
     RequestPayloadError,
 )
+from squall.framework.fileresponse import FileResponse
 from squall.framework.jsonresponse import json_bytes_response, json_response
 from squall.framework.middlewares import normalize_path_middleware
 from squall.framework.request import BaseRequest, Request, RequestKey
@@ -88,6 +90,7 @@ from squall.framework.routing.defs import (
     AbstractRouteDef,
     RouteDef,
     RouteTableDef,
+    StaticDef,
     delete,
     get,
     head,
@@ -96,6 +99,7 @@ from squall.framework.routing.defs import (
     post,
     put,
     route,
+    static,
     view,
 )
 from squall.framework.routing.dispatcher import UrlDispatcher
@@ -109,6 +113,7 @@ from squall.framework.routing.resources import (
     Resource,
     ResourceRoute,
 )
+from squall.framework.static import StaticResource
 from squall.framework.view import View
 from squall.runner import (
     AppRunner,
@@ -136,6 +141,8 @@ __all__ = [
     "ResourceRoute",
     "RouteDef",
     "RouteTableDef",
+    "StaticDef",
+    "StaticResource",
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",
@@ -147,6 +154,7 @@ __all__ = [
     "post",
     "put",
     "route",
+    "static",
     "view",
     "middleware",
     "normalize_path_middleware",
@@ -158,6 +166,8 @@ __all__ = [
     "Response",
     "ResponseKey",
     "StreamResponse",
+    "ContentCoding",
+    "FileResponse",
     "json_bytes_response",
     "json_response",
     # runners

@@ -456,6 +456,7 @@ class Application(MutableMapping[Any, Any]):
                 response.__class__ is Response
                 and not self._has_prepare_hooks
                 and response._sink is None
+                and not response._compression  # compressed in _finish (off the loop if big)
             ):
                 # PERF: the common case, sent without another coroutine
                 response._send_whole(request)
