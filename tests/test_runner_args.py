@@ -64,7 +64,9 @@ async def test_sites_refuse_unknown_keywords() -> None:
     try:
         with pytest.raises(TypeError):
             web.TCPSite(runner, "127.0.0.1", 0, reuse_adress=True)  # type: ignore[call-arg]
-        site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        with pytest.warns(DeprecationWarning, match="should be set on BaseRunner"):
+            site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        assert runner._shutdown_timeout == 1.0  # as aiohttp: the site's goes to the runner
         await site.start()
         assert site.port != 0
     finally:

@@ -1,9 +1,17 @@
 """The composition root: runners, sites and ``run_app``.
 
 The only module that joins ``server`` (connections) and ``framework``
-(applications). ``AppRunner`` starts an application and builds the server
-around its ``_handle``; sites bind sockets; ``run_app`` does it all and waits
-for a signal.
+(applications). A runner builds the server around a handler (``AppRunner``: an
+application's ``_handle``; ``ServerRunner``: a low-level ``web.Server``'s), sites
+bind sockets to it, ``run_app`` does it all and waits for a signal.
+
+Shutdown, in aiohttp's order (``BaseRunner.cleanup``):
+1. the sites stop listening (no new connection is accepted);
+2. idle keep-alive connections close; busy ones will close after their answer;
+3. ``on_shutdown`` runs;
+4. running handlers get up to ``shutdown_timeout`` seconds to finish;
+5. what is still open is dropped and its handler cancelled;
+6. ``on_cleanup`` runs (``cleanup_ctx`` unwinds).
 """
 
 from __future__ import annotations
@@ -14,15 +22,30 @@ import os
 import signal
 import socket
 import sys
+import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from yarl import URL
+
+from squall.framework.accesslog import AbstractAccessLogger, AccessLogger
 from squall.framework.app import Application
-from squall.server import Server, ServerConfig
+from squall.framework.lowlevel import Server
+from squall.server import Server as HttpServer
+from squall.server import ServerConfig
+from squall.server.protocol import HttpProtocol
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 access_logger = logging.getLogger("squall.access")
 _CONFIG_FIELDS = {f.name for f in fields(ServerConfig)}
+
+# aiohttp's name for the per-connection protocol: here the server's own (one per
+# connection, the request's ``protocol``); built by the runner's server, not by hand.
+RequestHandler = HttpProtocol
 
 
 class GracefulExit(SystemExit):
@@ -35,13 +58,13 @@ def _raise_graceful_exit() -> None:
     raise GracefulExit()
 
 
-# aiohttp's per-connection handler arguments that Squall takes and has no use for
-# (yet: the access log is its own work); see docs/compat.md
+# -- the keyword arguments of a runner (aiohttp's handler_args) ------------------------
+
+_ACCESS_LOG_ARGS = frozenset({"access_log", "access_log_class", "access_log_format"})
+# aiohttp's per-connection handler arguments that Squall takes and has no use for;
+# see docs/compat.md
 _IGNORED_HANDLER_ARGS = frozenset(
     {
-        "access_log",
-        "access_log_class",
-        "access_log_format",
         "auto_decompress",
         "debug",
         "logger",
@@ -56,7 +79,7 @@ _IGNORED_HANDLER_ARGS = frozenset(
 def _check_handler_args(kwargs: dict[str, Any]) -> None:
     """Refuse a keyword argument that neither Squall nor aiohttp knows: a typo
     must not be silently dropped."""
-    unknown = kwargs.keys() - _CONFIG_FIELDS - _IGNORED_HANDLER_ARGS
+    unknown = kwargs.keys() - _CONFIG_FIELDS - _IGNORED_HANDLER_ARGS - _ACCESS_LOG_ARGS
     if unknown:
         names = ", ".join(sorted(unknown))
         raise TypeError(f"unexpected keyword argument(s) for the server: {names}")
@@ -69,8 +92,33 @@ def _server_config(kwargs: dict[str, Any]) -> ServerConfig:
     return ServerConfig(**{k: v for k, v in kwargs.items() if k in _CONFIG_FIELDS})
 
 
-class BaseRunner:
-    """Owns a Server and its sites."""
+def _access_logger(kwargs: dict[str, Any]) -> AbstractAccessLogger | None:
+    """The access logger that ``access_log_class``, ``access_log`` and
+    ``access_log_format`` describe, or None when there is nothing to log.
+
+    ``access_log=None`` turns the log off. A logger whose ``enabled`` is false
+    when the runner starts is not installed at all.
+    PERF: the request path then does nothing for the access log; the price is
+    that logging must be configured before the runner's setup (aiohttp asks
+    ``enabled`` once per connection).
+    """
+    cls = kwargs.get("access_log_class", AccessLogger)
+    if not (isinstance(cls, type) and issubclass(cls, AbstractAccessLogger)):
+        raise TypeError(
+            f"access_log_class must be subclass of squall.web.AbstractAccessLogger, got {cls}"
+        )
+    log = kwargs.get("access_log", access_logger)
+    if not log:
+        return None
+    logger = cls(log, kwargs.get("access_log_format", AccessLogger.LOG_FORMAT))
+    return logger if logger.enabled else None
+
+
+# -- runners ---------------------------------------------------------------------------
+
+
+class BaseRunner(ABC):
+    """Owns a server and its sites: ``await setup()``, add sites, ``await cleanup()``."""
 
     def __init__(
         self, *, handle_signals: bool = False, shutdown_timeout: float = 60.0, **kwargs: Any
@@ -79,27 +127,30 @@ class BaseRunner:
         self._handle_signals = handle_signals
         self._shutdown_timeout = shutdown_timeout
         self._kwargs = kwargs
-        self._server: Server | None = None
+        self._server: HttpServer | Server | None = None
         self._sites: list[BaseSite] = []
 
     @property
-    def server(self) -> Server | None:
+    def server(self) -> HttpServer | Server | None:
+        """The protocol factory the sites serve (None before ``setup``)."""
         return self._server
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The bound addresses of the started sites (``getsockname()`` of each socket)."""
+        return [
+            sock.getsockname()
+            for site in self._sites
+            if site._server is not None
+            for sock in (getattr(site._server, "sockets", None) or ())
+        ]
 
     @property
     def sites(self) -> set[BaseSite]:
         return set(self._sites)
 
-    @property
-    def addresses(self) -> list[Any]:
-        return [
-            sock.getsockname()
-            for site in self._sites
-            if site._server is not None
-            for sock in (site._server.sockets or ())
-        ]
-
     async def setup(self) -> None:
+        """Start the server (for ``AppRunner``: run ``on_startup``); sites come after."""
         loop = asyncio.get_running_loop()
         if self._handle_signals:
             try:
@@ -109,24 +160,27 @@ class BaseRunner:
                 pass
         self._server = await self._make_server()
 
-    async def _make_server(self) -> Server:
-        raise NotImplementedError
-
-    async def _cleanup_server(self) -> None:
-        pass
-
+    @abstractmethod
     async def shutdown(self) -> None:
-        pass
+        """Run the shutdown hooks (``on_shutdown``)."""
+
+    @abstractmethod
+    async def _make_server(self) -> HttpServer | Server: ...
+
+    @abstractmethod
+    async def _cleanup_server(self) -> None: ...
 
     async def cleanup(self) -> None:
-        """Stop the sites, let running requests finish, then run cleanup hooks."""
+        """Stop the sites and shut down gracefully (see the module's docstring)."""
         for site in list(self._sites):
             await site.stop()
-        if self._server is not None:
-            self._server.pre_shutdown()  # before on_shutdown, as aiohttp orders it
-        await self.shutdown()
-        if self._server is not None:
-            await self._server.shutdown(self._shutdown_timeout)
+        server = self._server
+        if server is not None:
+            # let connections accepted just before the sites stopped reach the server
+            await asyncio.sleep(0)
+            server.pre_shutdown()
+            await self.shutdown()
+            await server.shutdown(self._shutdown_timeout)
         await self._cleanup_server()
         self._server = None
         if self._handle_signals:
@@ -142,31 +196,52 @@ class BaseRunner:
             raise RuntimeError(f"Site {site} is already registered in runner {self}")
         self._sites.append(site)
 
+    def _check_site(self, site: BaseSite) -> None:
+        if site not in self._sites:
+            raise RuntimeError(f"Site {site} is not registered in runner {self}")
+
     def _unreg_site(self, site: BaseSite) -> None:
-        if site in self._sites:
-            self._sites.remove(site)
+        self._check_site(site)
+        self._sites.remove(site)
 
 
 class AppRunner(BaseRunner):
-    """Runs an Application: ``await runner.setup()``, add sites, ``await runner.cleanup()``."""
+    """Runs an Application: ``await runner.setup()``, add sites, ``await runner.cleanup()``.
 
-    def __init__(self, app: Application, *, handle_signals: bool = False, **kwargs: Any) -> None:
+    Keyword arguments: ``handle_signals``, ``shutdown_timeout``, the access log
+    (``access_log_class``, ``access_log_format``, ``access_log``) and the
+    connection's limits and timeouts; the app's ``handler_args`` override them.
+    """
+
+    def __init__(
+        self,
+        app: Application,
+        *,
+        handle_signals: bool = False,
+        access_log_class: type[AbstractAccessLogger] = AccessLogger,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handle_signals=handle_signals, **kwargs)
         if not isinstance(app, Application):
             raise TypeError(f"The first argument should be web.Application instance, got {app!r}")
-        super().__init__(handle_signals=handle_signals, **kwargs)
+        self._kwargs["access_log_class"] = access_log_class
         self._app = app
 
     @property
     def app(self) -> Application:
         return self._app
 
-    async def _make_server(self) -> Server:
+    async def _make_server(self) -> HttpServer:
         app = self._app
+        kwargs = {**self._kwargs, **app.handler_args}  # aiohttp's precedence
+        # checked before on_startup: a typo fails before any hook ran
+        config = _server_config(kwargs)
+        access = _access_logger(kwargs)
         app.on_startup.freeze()
         await app.startup()
         app.freeze()
-        kwargs = {**app.handler_args, **self._kwargs}
-        return Server(app._handle, _server_config(kwargs))
+        app._access_logger = access
+        return HttpServer(app._handle, config)
 
     async def shutdown(self) -> None:
         await self._app.shutdown()
@@ -175,45 +250,93 @@ class AppRunner(BaseRunner):
         await self._app.cleanup()
 
 
-class BaseSite:
-    """A listening socket attached to a runner."""
+class ServerRunner(BaseRunner):
+    """Runs a low-level ``web.Server`` (one handler for every request, no Application).
+
+    The server's own keyword arguments (limits, timeouts, access log) win over
+    the runner's.
+    """
+
+    def __init__(self, web_server: Server, *, handle_signals: bool = False, **kwargs: Any) -> None:
+        if not isinstance(web_server, Server):
+            raise TypeError(f"The first argument should be web.Server instance, got {web_server!r}")
+        super().__init__(handle_signals=handle_signals, **kwargs)
+        _check_handler_args(web_server._kwargs)
+        self._web_server = web_server
+
+    async def _make_server(self) -> Server:
+        web_server = self._web_server
+        kwargs = {**self._kwargs, **web_server._kwargs}
+        if web_server.handler_cancellation:
+            kwargs["handler_cancellation"] = True
+        config = _server_config(kwargs)
+        web_server._access_logger = _access_logger(kwargs)
+        web_server._attach(HttpServer(web_server._handle, config))
+        return web_server
+
+    async def shutdown(self) -> None:
+        pass  # a low-level server has no on_shutdown
+
+    async def _cleanup_server(self) -> None:
+        self._web_server._attach(None)
+
+
+# -- sites -----------------------------------------------------------------------------
+
+
+class BaseSite(ABC):
+    """A listening socket attached to a started runner."""
 
     def __init__(
         self,
         runner: BaseRunner,
         *,
-        shutdown_timeout: float = 60.0,  # aiohttp's, unused there too: the runner's counts
-        ssl_context: Any = None,
+        shutdown_timeout: float = 60.0,
+        ssl_context: SSLContext | None = None,
         backlog: int = 128,
     ) -> None:
         if runner.server is None:
             raise RuntimeError("Call runner.setup() before making a site")
+        if shutdown_timeout != 60.0:
+            warnings.warn(
+                "shutdown_timeout should be set on BaseRunner", DeprecationWarning, stacklevel=3
+            )
+            runner._shutdown_timeout = shutdown_timeout
         self._runner = runner
+        self._ssl_context = ssl_context
         self._backlog = backlog
-        self._server: asyncio.Server | None = None
+        self._server: asyncio.AbstractServer | None = None
 
     @property
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The site's URL (``http://host:port``, ``https://…`` under TLS)."""
 
-    async def _create(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Server:
-        raise NotImplementedError
+    @property
+    def _scheme(self) -> str:
+        return "https" if self._ssl_context else "http"
+
+    @property
+    def _factory(self) -> Callable[[], Any]:
+        server = self._runner.server
+        if server is None:
+            raise RuntimeError("Call runner.setup() before starting a site")
+        return server
 
     async def start(self) -> None:
+        """Start listening."""
         self._runner._reg_site(self)
-        server = self._runner.server
-        assert server is not None
-        self._server = await self._create(server)
 
     async def stop(self) -> None:
-        self._runner._unreg_site(self)
-        if self._server is not None:
+        """Stop listening (connections already open are the runner's to close)."""
+        self._runner._check_site(self)
+        if self._server is not None:  # it may never have started
             self._server.close()
-            self._server = None
+        self._runner._unreg_site(self)
 
 
 class TCPSite(BaseSite):
-    """Listen on a TCP host and port (``port=0`` picks a free one)."""
+    """Listen on a TCP host and port (``port=0`` picks a free one; no host: all)."""
 
     def __init__(
         self,
@@ -221,69 +344,101 @@ class TCPSite(BaseSite):
         host: str | None = None,
         port: int | None = None,
         *,
-        shutdown_timeout: float = 60.0,  # as on BaseSite
-        ssl_context: Any = None,
+        shutdown_timeout: float = 60.0,
+        ssl_context: SSLContext | None = None,
         backlog: int = 128,
         reuse_address: bool | None = None,
         reuse_port: bool | None = None,
     ) -> None:
-        super().__init__(runner, backlog=backlog)
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
         self._host = host
         if port is None:
             port = 8443 if ssl_context else 8080
         self._port = port
-        self._ssl = ssl_context
+        self._bound_port: int | None = None
         self._reuse_address = reuse_address
         self._reuse_port = reuse_port
 
     @property
     def port(self) -> int:
-        """The bound port (the real one when asked for port 0)."""
-        if self._server is not None and self._server.sockets:
-            return int(self._server.sockets[0].getsockname()[1])
-        return self._port
+        """The bound port once started (the real one when asked for port 0)."""
+        return self._port if self._bound_port is None else self._bound_port
 
     @property
     def name(self) -> str:
-        scheme = "https" if self._ssl else "http"
-        host = "0.0.0.0" if not self._host else self._host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{scheme}://{host}:{self.port}"
+        host = self._host or "0.0.0.0"
+        return str(URL.build(scheme=self._scheme, host=host, port=self.port))
 
-    async def _create(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Server:
+    async def start(self) -> None:
+        await super().start()
         loop = asyncio.get_running_loop()
-        return await loop.create_server(
-            factory,
+        server = await loop.create_server(
+            self._factory,
             self._host,
             self._port,
-            ssl=self._ssl,
+            ssl=self._ssl_context,
             backlog=self._backlog,
             reuse_address=self._reuse_address,
             reuse_port=self._reuse_port,
         )
+        self._server = server
+        self._bound_port = server.sockets[0].getsockname()[1] if server.sockets else self._port
 
 
 class UnixSite(BaseSite):
     """Listen on a Unix domain socket path."""
 
     def __init__(
-        self, runner: BaseRunner, path: str, *, ssl_context: Any = None, backlog: int = 128
+        self,
+        runner: BaseRunner,
+        path: str | os.PathLike[str],
+        *,
+        shutdown_timeout: float = 60.0,
+        ssl_context: SSLContext | None = None,
+        backlog: int = 128,
     ) -> None:
-        super().__init__(runner, backlog=backlog)
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
         self._path = path
-        self._ssl = ssl_context
 
     @property
     def name(self) -> str:
-        scheme = "https" if self._ssl else "http"
-        return f"{scheme}://unix:{self._path}:"
+        return f"{self._scheme}://unix:{self._path}:"
 
-    async def _create(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Server:
+    async def start(self) -> None:
+        await super().start()
         loop = asyncio.get_running_loop()
-        return await loop.create_unix_server(
-            factory, self._path, ssl=self._ssl, backlog=self._backlog
+        self._server = await loop.create_unix_server(
+            self._factory, self._path, ssl=self._ssl_context, backlog=self._backlog
         )
+
+
+class NamedPipeSite(BaseSite):
+    """Listen on a Windows named pipe (a proactor event loop only, as on aiohttp)."""
+
+    def __init__(self, runner: BaseRunner, path: str, *, shutdown_timeout: float = 60.0) -> None:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        proactor = getattr(asyncio, "ProactorEventLoop", None)
+        if proactor is None or not isinstance(loop, proactor):
+            raise RuntimeError("Named Pipes only available in proactor loop under windows")
+        super().__init__(runner, shutdown_timeout=shutdown_timeout)  # pragma: no cover
+        self._path = path  # pragma: no cover
+
+    @property
+    def name(self) -> str:  # pragma: no cover - Windows only
+        return self._path
+
+    async def start(self) -> None:  # pragma: no cover - Windows only
+        await super().start()
+        loop = asyncio.get_running_loop()
+        servers = await loop.start_serving_pipe(self._factory, self._path)  # type: ignore[attr-defined]
+        self._server = servers[0]
 
 
 class SockSite(BaseSite):
@@ -294,27 +449,33 @@ class SockSite(BaseSite):
         runner: BaseRunner,
         sock: socket.socket,
         *,
-        ssl_context: Any = None,
+        shutdown_timeout: float = 60.0,
+        ssl_context: SSLContext | None = None,
         backlog: int = 128,
     ) -> None:
-        super().__init__(runner, backlog=backlog)
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
         self._sock = sock
-        self._ssl = ssl_context
-        if sock.family == socket.AF_UNIX:
-            self._name = f"http://unix:{sock.getsockname()}:"
+        if hasattr(socket, "AF_UNIX") and sock.family == socket.AF_UNIX:
+            self._name = f"{self._scheme}://unix:{sock.getsockname()}:"
         else:
             host, port = sock.getsockname()[:2]
-            self._name = f"http://{host}:{port}"
+            self._name = str(URL.build(scheme=self._scheme, host=host, port=port))
 
     @property
     def name(self) -> str:
         return self._name
 
-    async def _create(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Server:
+    async def start(self) -> None:
+        await super().start()
         loop = asyncio.get_running_loop()
-        return await loop.create_server(
-            factory, sock=self._sock, ssl=self._ssl, backlog=self._backlog
+        self._server = await loop.create_server(
+            self._factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
         )
+
+
+# -- run_app ---------------------------------------------------------------------------
 
 
 def _new_loop(use_uvloop: bool | None) -> asyncio.AbstractEventLoop:
@@ -329,69 +490,73 @@ def _new_loop(use_uvloop: bool | None) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-async def _run_app(
-    app: Application | Awaitable[Application],
+def _make_sites(
+    runner: BaseRunner,
     *,
     host: str | Iterable[str] | None,
     port: int | None,
-    path: str | Iterable[str] | None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None,
     sock: socket.socket | Iterable[socket.socket] | None,
-    ssl_context: Any,
-    print: Callable[..., None] | None,
+    ssl_context: SSLContext | None,
     backlog: int,
     reuse_address: bool | None,
     reuse_port: bool | None,
-    shutdown_timeout: float,
-    handle_signals: bool,
-    runner_kwargs: dict[str, Any],
-) -> None:
-    if not isinstance(app, Application):
-        app = await app
-    runner = AppRunner(
-        app, handle_signals=handle_signals, shutdown_timeout=shutdown_timeout, **runner_kwargs
-    )
-    await runner.setup()
+) -> list[BaseSite]:
+    """run_app's sites, as aiohttp picks them: a TCP site per host (all interfaces
+    when no host, path or sock is given, or a port is), a Unix site per path, a
+    socket site per socket."""
     sites: list[BaseSite] = []
-    try:
-        if host is not None:
-            hosts = [host] if isinstance(host, str) else list(host)
-            for h in hosts:
-                sites.append(
-                    TCPSite(
-                        runner,
-                        h,
-                        port,
-                        ssl_context=ssl_context,
-                        backlog=backlog,
-                        reuse_address=reuse_address,
-                        reuse_port=reuse_port,
-                    )
-                )
-        elif (path is None and sock is None) or port is not None:
+    if host is not None:
+        for h in [host] if isinstance(host, str) else host:
             sites.append(
                 TCPSite(
                     runner,
-                    port=port,
+                    h,
+                    port,
                     ssl_context=ssl_context,
                     backlog=backlog,
                     reuse_address=reuse_address,
                     reuse_port=reuse_port,
                 )
             )
-        if path is not None:
-            for p in [path] if isinstance(path, str | os.PathLike) else list(path):
-                sites.append(UnixSite(runner, str(p), ssl_context=ssl_context, backlog=backlog))
-        if sock is not None:
-            for s in [sock] if isinstance(sock, socket.socket) else list(sock):
-                sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
-        for site in sites:
+    elif (path is None and sock is None) or port is not None:
+        sites.append(
+            TCPSite(
+                runner,
+                port=port,
+                ssl_context=ssl_context,
+                backlog=backlog,
+                reuse_address=reuse_address,
+                reuse_port=reuse_port,
+            )
+        )
+    if path is not None:
+        for p in [path] if isinstance(path, str | os.PathLike) else path:
+            sites.append(UnixSite(runner, p, ssl_context=ssl_context, backlog=backlog))
+    if sock is not None:
+        for s in [sock] if isinstance(sock, socket.socket) else sock:
+            sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
+    return sites
+
+
+async def _run_app(
+    app: Application | Awaitable[Application],
+    *,
+    print: Callable[..., None] | None,
+    sites: dict[str, Any],
+    runner_kwargs: dict[str, Any],
+) -> None:
+    if not isinstance(app, Application):
+        app = await app
+    runner = AppRunner(app, **runner_kwargs)
+    await runner.setup()
+    try:
+        for site in _make_sites(runner, **sites):
             await site.start()
         if print is not None:
-            names = sorted(site.name for site in runner.sites)
-            print(
-                "======== Running on {} ========\n(Press CTRL+C to quit)".format(", ".join(names))
-            )
-        while True:
+            names = ", ".join(sorted(site.name for site in runner.sites))
+            print(f"======== Running on {names} ========\n(Press CTRL+C to quit)")
+        while True:  # until a signal (GracefulExit) or a cancel
             await asyncio.sleep(3600)
     finally:
         await runner.cleanup()
@@ -402,15 +567,15 @@ def run_app(
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
-    path: str | Iterable[str] | None = None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     sock: socket.socket | Iterable[socket.socket] | None = None,
     shutdown_timeout: float = 60.0,
     keepalive_timeout: float = 75.0,
-    ssl_context: Any = None,
+    ssl_context: SSLContext | None = None,
     print: Callable[..., None] | None = print,
     backlog: int = 128,
-    access_log_class: Any = None,
-    access_log_format: str | None = None,
+    access_log_class: type[AbstractAccessLogger] = AccessLogger,
+    access_log_format: str = AccessLogger.LOG_FORMAT,
     access_log: logging.Logger | None = access_logger,
     handle_signals: bool = True,
     reuse_address: bool | None = None,
@@ -421,7 +586,8 @@ def run_app(
     workers: int = 1,
     **kwargs: Any,
 ) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM, then shut down gracefully.
+    """Serve ``app`` (or the application an awaitable returns) until SIGINT or
+    SIGTERM, then shut down gracefully (see the module's docstring).
 
     ``use_uvloop``: None uses uvloop when it is installed, False never does.
     ``workers``: more than 1 serves from that many processes on the same port
@@ -458,33 +624,34 @@ def run_app(
     runner_kwargs = {
         "keepalive_timeout": keepalive_timeout,
         "handler_cancellation": handler_cancellation,
+        "access_log_class": access_log_class,
+        "access_log_format": access_log_format,
+        "access_log": access_log,
         **kwargs,
     }
     _check_handler_args(runner_kwargs)
+    runner_kwargs.update(handle_signals=handle_signals, shutdown_timeout=shutdown_timeout)
+    sites = {
+        "host": host,
+        "port": port,
+        "path": path,
+        "sock": sock,
+        "ssl_context": ssl_context,
+        "backlog": backlog,
+        "reuse_address": reuse_address,
+        "reuse_port": reuse_port,
+    }
     if loop is None:
         loop = _new_loop(use_uvloop)
     asyncio.set_event_loop(loop)
+    # as aiohttp: in debug mode the default access logger shows at DEBUG on stderr
     if loop.get_debug() and access_log and access_log.name == "squall.access":
         if access_log.level == logging.NOTSET:
             access_log.setLevel(logging.DEBUG)
         if not access_log.hasHandlers():
             access_log.addHandler(logging.StreamHandler())
     main_task = loop.create_task(
-        _run_app(
-            app,
-            host=host,
-            port=port,
-            path=path,
-            sock=sock,
-            ssl_context=ssl_context,
-            print=print,
-            backlog=backlog,
-            reuse_address=reuse_address,
-            reuse_port=reuse_port,
-            shutdown_timeout=shutdown_timeout,
-            handle_signals=handle_signals,
-            runner_kwargs=runner_kwargs,
-        )
+        _run_app(app, print=print, sites=sites, runner_kwargs=runner_kwargs)
     )
     try:
         loop.run_until_complete(main_task)
@@ -492,14 +659,15 @@ def run_app(
         pass
     finally:
         try:
-            main_task.cancel()
-            try:
-                loop.run_until_complete(main_task)
-            except (asyncio.CancelledError, GracefulExit, KeyboardInterrupt):
-                pass
+            if not main_task.done():  # a signal: shut down gracefully now
+                main_task.cancel()
+                try:
+                    loop.run_until_complete(main_task)
+                except (asyncio.CancelledError, GracefulExit, KeyboardInterrupt):
+                    pass
+        finally:
             _cancel_tasks(asyncio.all_tasks(loop), loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
             asyncio.set_event_loop(None)
             loop.close()
 

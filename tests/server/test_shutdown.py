@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from squall import web
 from squall.testing import TestServer
 
@@ -60,4 +62,83 @@ async def test_running_request_finishes_during_shutdown(raw_connect) -> None:
     status, headers, body = await conn.read_response()
     assert (status, body) == (b"HTTP/1.1 200 OK", b"finished")
     assert headers["connection"] == "close"
+    conn.close()  # the client hangs up after the answer: the server needs not linger
     await asyncio.wait_for(closing, 5)
+
+
+async def test_shutdown_order_as_aiohttp(raw_connect) -> None:
+    """Sites stop, idle connections close, then on_shutdown; handlers finish before
+    on_cleanup. Each hook checks the step before it happened (a wrong order makes
+    the hook time out or assert)."""
+    steps: list[str] = []
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        started.set()
+        await release.wait()
+        steps.append("handler done")
+        return web.Response(text="done")
+
+    async def fast(request: web.Request) -> web.Response:
+        return web.Response(text="fast")
+
+    async def on_shutdown(app: web.Application) -> None:
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection("127.0.0.1", port)
+        assert await idle.is_closed(5)
+        steps.append("on_shutdown")
+        release.set()  # the handler in flight may finish now
+
+    async def on_cleanup(app: web.Application) -> None:
+        steps.append("on_cleanup")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/fast", fast)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    server = TestServer(app)
+    await server.start_server(shutdown_timeout=30.0)
+    port = server.port
+    idle = await raw_connect(port)
+    await idle.send(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await idle.read_response())[2] == b"fast"
+    busy = await raw_connect(port)
+    await busy.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 5)
+    closing = asyncio.ensure_future(server.close())
+    status, headers, body = await busy.read_response()
+    assert (status, body, headers["connection"]) == (b"HTTP/1.1 200 OK", b"done", "close")
+    busy.close()
+    await asyncio.wait_for(closing, 10)
+    assert steps == ["on_shutdown", "handler done", "on_cleanup"]
+
+
+async def test_cancelled_handler_unwinds_before_on_cleanup(raw_connect) -> None:
+    steps: list[str] = []
+    started = asyncio.Event()
+
+    async def forever(request: web.Request) -> web.Response:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0)  # a cleanup that itself awaits
+            steps.append("handler unwound")
+        return web.Response(text="never")
+
+    async def on_cleanup(app: web.Application) -> None:
+        steps.append("on_cleanup")
+
+    app = web.Application()
+    app.router.add_get("/", forever)
+    app.on_cleanup.append(on_cleanup)
+    server = TestServer(app)
+    await server.start_server(shutdown_timeout=0.1)
+    conn = await raw_connect(server.port)
+    await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(server.close(), 5)
+    assert steps == ["handler unwound", "on_cleanup"]
+    assert await conn.is_closed()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from squall.framework.aliases import Handler
 from squall.framework.app import Application
-from squall.runner import AppRunner, BaseRunner, TCPSite
+from squall.framework.lowlevel import Server
+from squall.framework.response import StreamResponse
+from squall.runner import AppRunner, BaseRunner, ServerRunner, TCPSite
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 
 def unused_port() -> int:
@@ -34,11 +39,13 @@ class BaseTestServer:
         **kwargs: Any,
     ) -> None:
         self.scheme = scheme or "http"
+        self._explicit_scheme = bool(scheme)
         self.host = host
         self._port = port or 0
         self._kwargs = kwargs
         self.runner: BaseRunner | None = None
         self._site: TCPSite | None = None
+        self._ssl: SSLContext | None = None
         self._root: URL | None = None
         self._closed = False
 
@@ -46,15 +53,25 @@ class BaseTestServer:
         raise NotImplementedError
 
     async def start_server(self, **kwargs: Any) -> None:
-        """Start serving (once)."""
+        """Start serving (once); ``ssl=`` an SSLContext serves HTTPS, as on aiohttp."""
         if self.runner is not None:
             return
-        self.runner = await self._make_runner(**{**self._kwargs, **kwargs})
+        kwargs = {**self._kwargs, **kwargs}
+        self._ssl = kwargs.pop("ssl", None)
+        if self._ssl is not None and self.scheme == "http" and not self._explicit_scheme:
+            self.scheme = "https"
+        self.runner = await self._make_runner(**kwargs)
         await self.runner.setup()
-        self._site = TCPSite(self.runner, self.host, self._port)
+        self._site = TCPSite(self.runner, self.host, self._port, ssl_context=self._ssl)
         await self._site.start()
         self._port = self._site.port
         self._root = URL.build(scheme=self.scheme, host=self.host, port=self._port)
+
+    @property
+    def handler(self) -> Any:
+        """The runner's server (aiohttp keeps this name for backward compatibility)."""
+        assert self.runner is not None and self.runner.server is not None
+        return self.runner.server
 
     @property
     def port(self) -> int:
@@ -115,11 +132,15 @@ class TestServer(BaseTestServer):
 
 
 class RawTestServer(BaseTestServer):
-    """Serve one handler for every method and path."""
+    """Serve one low-level handler (``web.Server``) for every method and path.
+
+    Keyword arguments go to the ``web.Server`` (limits, timeouts, access log),
+    ``shutdown_timeout`` and ``handle_signals`` to its ``ServerRunner``.
+    """
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Callable[..., Awaitable[StreamResponse]],
         *,
         scheme: str = "",
         host: str = "127.0.0.1",
@@ -127,10 +148,11 @@ class RawTestServer(BaseTestServer):
         **kwargs: Any,
     ) -> None:
         self._handler = handler
-        self.app = Application()
-        self.app.router.add_route("*", "/{tail:.*}", handler)
         super().__init__(scheme=scheme, host=host, port=port, **kwargs)
 
     async def _make_runner(self, **kwargs: Any) -> BaseRunner:
-        kwargs.setdefault("shutdown_timeout", 2.0)
-        return AppRunner(self.app, **kwargs)
+        runner_kwargs = {
+            "shutdown_timeout": kwargs.pop("shutdown_timeout", 2.0),
+            "handle_signals": kwargs.pop("handle_signals", False),
+        }
+        return ServerRunner(Server(self._handler, **kwargs), **runner_kwargs)

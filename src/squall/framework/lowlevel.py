@@ -1,0 +1,177 @@
+"""The low-level server: one coroutine answers every request (aiohttp's ``web.Server``).
+
+No Application, no router, no middlewares, no signals: ``handler(request)`` gets
+a :class:`BaseRequest` and returns a response. Errors are answered by the
+application's rules: a raised ``HTTPException`` is the response; any other
+exception is logged and the client gets a 500 without a traceback.
+
+Rules:
+1. This is the framework's half. It never touches a transport: the runner
+   (``squall.runner.ServerRunner``) builds the connections around ``_handle``
+   and attaches them (``_attach``); calling the server (the protocol factory),
+   ``connections`` and ``shutdown`` go through what it attached.
+2. The keyword arguments are the per-connection ones of aiohttp's
+   ``RequestHandler`` (limits, timeouts, the access log); the runner reads and
+   checks them, this class only keeps them.
+3. Nothing runs per request for the access log unless the runner installed a
+   logger (``_access_logger``), as in ``Application._handle``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Protocol
+
+from squall.framework.accesslog import AbstractAccessLogger
+from squall.framework.app import _bad_return, _internal_error, _log_access, server_logger
+from squall.framework.exceptions import HTTPException
+from squall.framework.request import BaseRequest
+from squall.framework.response import Response, StreamResponse
+from squall.http.status import reason_for
+from squall.typedefs import (
+    BodySource,
+    BodyTimeoutError,
+    ClientDisconnectedError,
+    MalformedBodyError,
+    RequestHead,
+    ResponseSink,
+)
+
+LowLevelHandler = Callable[[BaseRequest], Awaitable[StreamResponse]]
+RequestFactory = Callable[[RequestHead, BodySource, ResponseSink], BaseRequest]
+
+
+class _Connections(Protocol):
+    """What the runner attaches: the protocol factory and its live connections."""
+
+    @property
+    def connections(self) -> Collection[Any]: ...
+    def __call__(self) -> Any: ...
+    def pre_shutdown(self) -> None: ...
+    async def shutdown(self, timeout: float = 60.0) -> None: ...
+
+
+class Server:
+    """Serve every request with ``handler`` (aiohttp's low-level ``web.Server``).
+
+    ``request_factory(head, body, sink)`` builds the request the handler gets
+    (default: :class:`BaseRequest`); ``handler_cancellation`` cancels a handler
+    whose client went away; the other keyword arguments are the connection's
+    limits, timeouts and access log, as ``AppRunner`` takes them. Serve it with
+    ``web.ServerRunner(server)`` and a site.
+    """
+
+    def __init__(
+        self,
+        handler: LowLevelHandler,
+        *,
+        request_factory: RequestFactory | None = None,
+        handler_cancellation: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.request_handler = handler
+        self.request_factory: RequestFactory = request_factory or BaseRequest
+        self.handler_cancellation = handler_cancellation
+        self.requests_count = 0  # requests answered over the server's life, as aiohttp counts
+        self._loop = loop
+        self._kwargs = kwargs
+        self._connections: _Connections | None = None
+        # installed by the runner when the access log is on and enabled (rule 3)
+        self._access_logger: AbstractAccessLogger | None = None
+
+    def _attach(self, connections: _Connections | None) -> None:
+        """Rule 1: the runner hands over (or takes back) the connections' side."""
+        self._connections = connections
+
+    def __call__(self) -> Any:
+        """A new connection's protocol (aiohttp's ``RequestHandler``)."""
+        if self._connections is None:
+            raise RuntimeError(
+                "web.Server is served through web.ServerRunner: "
+                "await ServerRunner(server).setup() before using it as a protocol factory"
+            )
+        return self._connections()
+
+    @property
+    def connections(self) -> list[Any]:
+        """The open connections (their protocols)."""
+        return [] if self._connections is None else list(self._connections.connections)
+
+    def pre_shutdown(self) -> None:
+        """Close idle connections; busy ones close after their response."""
+        if self._connections is not None:
+            self._connections.pre_shutdown()
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Let running handlers finish within ``timeout``, then close everything."""
+        if self._connections is not None:
+            await self._connections.shutdown(60.0 if timeout is None else timeout)
+
+    async def _handle(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
+        """Answer one request: the ConnectionHandler the connections call."""
+        request = self.request_factory(head, body, sink)
+        self.requests_count += 1
+        logger = self._access_logger
+        started = 0.0 if logger is None else asyncio.get_running_loop().time()
+        try:
+            response = await self.request_handler(request)
+            if response.__class__ is Response and response._sink is None:
+                response._send_whole(request)  # PERF: as Application._handle does
+                if logger is not None:
+                    _log_access(logger, request, response, started)
+                return
+            if not isinstance(response, StreamResponse):
+                response = _bad_return(request, response)
+            elif isinstance(response, HTTPException):
+                warnings.warn(
+                    "returning HTTPException object is deprecated (#2415) and will be "
+                    "removed, please raise the exception instead",
+                    DeprecationWarning,
+                    stacklevel=1,
+                )
+        except Exception as exc:  # error_response re-raises what has no answer
+            response = error_response(request, sink, exc)
+        try:
+            await response._finish(request)
+        except ClientDisconnectedError:
+            pass  # the client went away; nothing left to tell it
+        if logger is not None:
+            _log_access(logger, request, response, started)
+
+    def __repr__(self) -> str:
+        return f"<Server handler={self.request_handler!r}>"
+
+
+def error_response(request: BaseRequest, sink: ResponseSink, exc: Exception) -> StreamResponse:
+    """The answer to a handler's exception, by ``Application._handle``'s rules;
+    re-raise ``exc`` when there is nothing to answer.
+
+    Once the response head is out nothing else can be sent: the exception goes
+    on and the server drops the connection. A client that went away gets nothing.
+    """
+    if isinstance(exc, ClientDisconnectedError):
+        server_logger.debug("Client %s disconnected: %s", request.remote, exc)
+        raise exc
+    if sink.bytes_sent:
+        raise exc
+    if isinstance(exc, HTTPException):
+        return exc
+    if isinstance(exc, MalformedBodyError):
+        status = exc.status
+        response = Response(status=status, text=f"{status}: {reason_for(status)} ({exc})")
+    elif isinstance(exc, BodyTimeoutError):
+        response = Response(status=408, text="408: Request Timeout")
+    elif isinstance(exc, TimeoutError):
+        server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
+        response = Response(status=504, content_type="text/plain")
+    else:
+        server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        return _internal_error(request)
+    response.force_close()
+    return response
+
+
+__all__ = ["Server"]
