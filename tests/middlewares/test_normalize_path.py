@@ -22,12 +22,10 @@ from squall.framework.middlewares import normalize_path_middleware as squall_nor
 
 
 def normalize(web: Any, **kwargs: Any) -> Any:
-    """``web.normalize_path_middleware(**kwargs)``; Squall's from its module for as
-    long as ``squall.web`` does not export it."""
-    factory = getattr(web, "normalize_path_middleware", None)
-    if factory is None and web is squall_web:
-        factory = squall_normalize
-    return factory(**kwargs)
+    """``web.normalize_path_middleware(**kwargs)``, the same name on both."""
+    if web is squall_web:
+        assert web.normalize_path_middleware is squall_normalize
+    return web.normalize_path_middleware(**kwargs)
 
 
 def get(target: str, method: str = "GET", body: bytes = b"") -> bytes:
