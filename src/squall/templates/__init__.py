@@ -4,8 +4,8 @@ Every name of aiohttp-jinja2 1.6 behaves as there, down to its error texts (whic
 name ``aiohttp_jinja2`` on purpose: code and tests written for it check them):
 
 - ``setup(app, loader=...)`` makes the app's ``jinja2.Environment``, autoescaping on
-  for every template (``autoescape=False`` turns it off; pass
-  ``jinja2.select_autoescape()`` for aiohttp-jinja2's docs' "html/htm/xml only");
+  for every template (``autoescape=False`` turns it off,
+  ``autoescape=jinja2.select_autoescape()`` keeps it for .html/.htm/.xml only);
 - ``@template("page.html")`` renders what a handler (or a ``web.View`` method) returns
   when that is a mapping, and passes a response through;
 - ``render_template``/``render_string`` and their ``_async`` twins render by hand;
