@@ -29,16 +29,20 @@ LOOPS: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
     "uvloop": uvloop.new_event_loop,
 }
-# tests whose servers run in this process; the others run run_app in a child
-# process and choose its loop themselves
-_IN_PROCESS = {"test_access_log.py", "test_lowlevel.py", "test_sites.py", "test_tls.py"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "child: the server runs in a child process (which picks its own loop)"
+    )
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Any:
-    """Run the in-process servers on both event loops (uvloop's TLS is its own)."""
-    if item.path.name in _IN_PROCESS:
-        return LOOPS
-    return {"asyncio": asyncio.new_event_loop}
+    """Run the in-process servers on both event loops (uvloop's TLS is its own);
+    a test whose server is a child process needs the test's loop only once."""
+    if item.get_closest_marker("child") is not None or item.path.name == "test_graceful.py":
+        return {"asyncio": asyncio.new_event_loop}
+    return LOOPS
 
 
 @dataclass(frozen=True)

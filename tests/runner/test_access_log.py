@@ -123,6 +123,19 @@ async def test_custom_logger_sees_request_and_response() -> None:
     assert all(entry[4] >= 0 and entry[5] == LOGGER.name for entry in recorder.seen)
 
 
+class Broken(Recorder):
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        raise ValueError("logger bug")
+
+
+async def test_a_failing_logger_does_not_break_requests(caplog: pytest.LogCaptureFixture) -> None:
+    runner = web.AppRunner(make_app(), access_log_class=Broken, access_log=LOGGER)
+    with caplog.at_level(logging.ERROR, logger="squall.server"):
+        assert await serve(runner, "/hello", "/stream", "/hello") == [200, 200, 200]
+    reported = [r for r in caplog.records if r.getMessage() == "Error in logging"]
+    assert len(reported) == 3
+
+
 async def test_access_log_none_logs_nothing() -> None:
     runner = web.AppRunner(make_app(), access_log_class=Recorder, access_log=None)
     assert await serve(runner, "/hello") == [200]
@@ -141,6 +154,30 @@ async def test_disabled_logger_is_never_called() -> None:
     assert await serve(runner, "/hello", "/crash") == [200, 500]
     [off] = Recorder.instances
     assert off.seen == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "installed"),
+    [
+        ({"access_log": None}, None),
+        ({"access_log_class": Off, "access_log": LOGGER}, None),
+        ({"access_log_class": Recorder, "access_log": LOGGER}, Recorder),
+    ],
+    ids=["none", "disabled", "enabled"],
+)
+async def test_nothing_runs_per_request_when_the_log_is_off(
+    kwargs: dict[str, Any], installed: type | None
+) -> None:
+    """PERF: a log that is off or disabled at setup is not installed at all, so
+    the request path skips it without a call."""
+    app = make_app()
+    runner = web.AppRunner(app, **kwargs)
+    await runner.setup()
+    try:
+        logger = app._access_logger
+        assert (None if logger is None else type(logger)) is installed
+    finally:
+        await runner.cleanup()
 
 
 async def test_default_logger_follows_the_logging_level(
@@ -218,6 +255,7 @@ def run_app_program(kwargs: str) -> str:
     )
 
 
+@pytest.mark.child
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
@@ -245,6 +283,7 @@ async def test_run_app_access_log_arguments(
     assert len(logged) == (0 if expected is None else 2)
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("debug", [True, False], ids=["debug", "quiet"])
 async def test_run_app_default_access_log(tmp_path: Path, debug: bool) -> None:
     """aiohttp's behaviour: on by default, silent unless logging is configured;

@@ -55,6 +55,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.child
 async def test_the_documented_example_runs(tmp_path: Path, unused_tcp_port: int) -> None:
     names = "from squall import web"
     program = DOC_EXAMPLE.replace("8080", str(unused_tcp_port))

@@ -145,6 +145,7 @@ async def test_low_level_server_over_tls(certs: Certs) -> None:
         assert (data["secure"], data["scheme"]) == (True, "https")
 
 
+@pytest.mark.child
 async def test_run_app_with_ssl_context(certs: Certs, tmp_path: Path) -> None:
     program = f"""\
 import ssl
