@@ -575,3 +575,38 @@ async def test_cleanup_ctx_shapes_as_aiohttp(webmod: Any, shape: str) -> None:
     else:
         await runner.cleanup()
         assert events == ["enter", "exit"]
+
+
+def app_config_by_level(web: Any) -> Any:
+    """config_dict seen from the root's middleware and from the sub-app's handler."""
+    key = web.AppKey("key", str)
+    only_sub = web.AppKey("only_sub", str)
+
+    @web.middleware
+    async def outer(request: Any, handler: Any) -> Any:
+        cfg = request.config_dict
+        seen = f"{cfg[key]}:{cfg.get(only_sub, '-')}"
+        response = await handler(request)
+        response.headers["X-Outer"] = seen
+        return response
+
+    async def handler(request: Any) -> Any:
+        cfg = request.config_dict
+        return web.Response(text=f"{cfg[key]}:{cfg.get(only_sub, '-')}")
+
+    root = web.Application(middlewares=[outer])
+    root[key] = "root"
+    root.router.add_get("/", handler)
+    sub = web.Application()
+    sub[key] = "sub"
+    sub[only_sub] = "yes"
+    sub.router.add_get("/x", handler)
+    root.add_subapp("/sub", sub)
+    return root
+
+
+@pytest.mark.parametrize("target", ["/", "/sub/x"])
+async def test_config_dict_stops_at_request_app(target: str) -> None:
+    reply = await same(app_config_by_level, build("GET", target))
+    assert reply.header("X-Outer") == "root:-"
+    assert reply.body == (b"sub:yes" if target == "/sub/x" else b"root:-")

@@ -429,10 +429,18 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @property
     def config_dict(self) -> Mapping[Any, Any]:
-        """The apps' mappings chained, innermost first."""
+        """The mappings of ``request.app`` and the apps around it, nearest first.
+
+        Inside a parent's middleware ``request.app`` is the parent, so a sub-app's
+        state is not seen there (as on aiohttp, which also caches the first answer
+        for the rest of the request; Squall answers for the app of the moment)."""
         info = self._match_info
-        apps = info.apps if info is not None and info.apps else [self.app]
-        return MappingProxyType(ChainMap(*reversed(apps)))
+        apps = info.apps if info is not None else ()
+        if len(apps) < 2:
+            return MappingProxyType(ChainMap(self.app))
+        current = self.app
+        outer = apps[: apps.index(current) + 1] if current in apps else apps
+        return MappingProxyType(ChainMap(*reversed(outer)))
 
     # -- body ----------------------------------------------------------------
 
