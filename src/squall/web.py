@@ -12,6 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+# names aiohttp.web has without listing them in __all__
+from squall.framework.accesslog import AbstractAccessLogger as AbstractAccessLogger
+from squall.framework.accesslog import AccessLogger as AccessLogger
 from squall.framework.app import (
     AppKey,
     Application,
@@ -83,6 +86,7 @@ from squall.framework.exceptions import (
 )
 from squall.framework.fileresponse import FileResponse
 from squall.framework.jsonresponse import json_bytes_response, json_response
+from squall.framework.lowlevel import Server
 from squall.framework.middlewares import normalize_path_middleware
 from squall.framework.request import BaseRequest, Request, RequestKey
 from squall.framework.response import Response, ResponseKey, StreamResponse
@@ -120,6 +124,9 @@ from squall.runner import (
     BaseRunner,
     BaseSite,
     GracefulExit,
+    NamedPipeSite,
+    RequestHandler,
+    ServerRunner,
     SockSite,
     TCPSite,
     UnixSite,
@@ -175,6 +182,10 @@ __all__ = [
     "BaseRunner",
     "BaseSite",
     "GracefulExit",
+    "NamedPipeSite",
+    "RequestHandler",
+    "Server",
+    "ServerRunner",
     "SockSite",
     "TCPSite",
     "UnixSite",

@@ -6,7 +6,6 @@ Request, routes it, runs middlewares and the handler, and sends the response.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -463,48 +462,9 @@ class Application(MutableMapping[Any, Any]):
                 if self._access_logger is not None:
                     _log_access(self._access_logger, request, response, started)
                 return
-            if not isinstance(response, StreamResponse):
-                response = _bad_return(request, response)
-            elif isinstance(response, HTTPException):
-                warnings.warn(
-                    "returning HTTPException object is deprecated (#2415) and will be "
-                    "removed, please raise the exception instead",
-                    DeprecationWarning,
-                    stacklevel=1,
-                )
-        except HTTPException as exc:
-            if sink.bytes_sent:
-                raise  # the head is out: the server drops the connection
-            response = exc
-        except MalformedBodyError as exc:
-            if sink.bytes_sent:
-                raise
-            status = exc.status
-            response = Response(status=status, text=f"{status}: {reason_for(status)} ({exc})")
-            response.force_close()
-        except BodyTimeoutError:
-            if sink.bytes_sent:
-                raise
-            response = Response(status=408, text="408: Request Timeout")
-            response.force_close()
-        except asyncio.CancelledError:
-            raise
-        except TimeoutError as exc:
-            if sink.bytes_sent:
-                raise
-            server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
-            response = Response(status=504, content_type="text/plain")
-            response.force_close()
-        except ClientDisconnectedError as exc:
-            # the client went away (mid-body, mid-response): nothing to answer; a
-            # handler's own ConnectionError (a backend refusing) is a 500 below
-            server_logger.debug("Client %s disconnected: %s", request.remote, exc)
-            raise
-        except Exception as exc:
-            if sink.bytes_sent:
-                raise  # the head is out: the server drops the connection
-            server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
-            response = _internal_error(request)
+            response = _checked(request, response)
+        except Exception as exc:  # error_response re-raises what has no answer
+            response = error_response(request, sink, exc)
         try:
             await response._finish(request)
         except ClientDisconnectedError:
@@ -522,6 +482,50 @@ def _log_access(
             logger.log(request, response, perf_counter() - started)
     except Exception:
         server_logger.exception("Error in logging")
+
+
+def _checked(request: BaseRequest, response: Any) -> StreamResponse:
+    """The handler's return value as a response: a 500 for anything else, and
+    aiohttp's warning for a returned (not raised) HTTPException."""
+    if not isinstance(response, StreamResponse):
+        return _bad_return(request, response)
+    if isinstance(response, HTTPException):
+        warnings.warn(
+            "returning HTTPException object is deprecated (#2415) and will be "
+            "removed, please raise the exception instead",
+            DeprecationWarning,
+            stacklevel=1,
+        )
+    return response
+
+
+def error_response(request: BaseRequest, sink: ResponseSink, exc: Exception) -> StreamResponse:
+    """The answer to a handler's exception; re-raises ``exc`` when there is none.
+
+    Once the response head is out nothing else can be sent: the exception goes
+    on and the server drops the connection. A client that went away gets nothing;
+    a handler's own ConnectionError (a backend refusing) is a logged 500.
+    """
+    if isinstance(exc, ClientDisconnectedError):
+        server_logger.debug("Client %s disconnected: %s", request.remote, exc)
+        raise exc
+    if sink.bytes_sent:
+        raise exc
+    if isinstance(exc, HTTPException):
+        return exc
+    if isinstance(exc, MalformedBodyError):
+        status = exc.status
+        response = Response(status=status, text=f"{status}: {reason_for(status)} ({exc})")
+    elif isinstance(exc, BodyTimeoutError):
+        response = Response(status=408, text="408: Request Timeout")
+    elif isinstance(exc, TimeoutError):
+        server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
+        response = Response(status=504, content_type="text/plain")
+    else:
+        server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        return _internal_error(request)
+    response.force_close()
+    return response
 
 
 def _entering(app: Application) -> Callable[..., Awaitable[StreamResponse]]:
@@ -565,7 +569,7 @@ def _internal_error(request: BaseRequest) -> Response:
     return response
 
 
-def _bad_return(request: Request, value: Any) -> Response:
+def _bad_return(request: BaseRequest, value: Any) -> Response:
     kind = "None" if value is None else type(value).__name__
     server_logger.error(
         "Error handling request from %s",

@@ -20,21 +20,17 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import Awaitable, Callable, Collection
+from time import perf_counter
 from typing import Any, Protocol
 
 from squall.framework.accesslog import AbstractAccessLogger
-from squall.framework.app import _bad_return, _internal_error, _log_access, server_logger
-from squall.framework.exceptions import HTTPException
+from squall.framework.app import _checked, _log_access, error_response
 from squall.framework.request import BaseRequest
 from squall.framework.response import Response, StreamResponse
-from squall.http.status import reason_for
 from squall.typedefs import (
     BodySource,
-    BodyTimeoutError,
     ClientDisconnectedError,
-    MalformedBodyError,
     RequestHead,
     ResponseSink,
 )
@@ -115,23 +111,19 @@ class Server:
         request = self.request_factory(head, body, sink)
         self.requests_count += 1
         logger = self._access_logger
-        started = 0.0 if logger is None else asyncio.get_running_loop().time()
+        started = 0.0 if logger is None else perf_counter()
         try:
             response = await self.request_handler(request)
-            if response.__class__ is Response and response._sink is None:
+            if (
+                response.__class__ is Response
+                and response._sink is None
+                and not response._compression  # compressed in _finish (off the loop if big)
+            ):
                 response._send_whole(request)  # PERF: as Application._handle does
                 if logger is not None:
                     _log_access(logger, request, response, started)
                 return
-            if not isinstance(response, StreamResponse):
-                response = _bad_return(request, response)
-            elif isinstance(response, HTTPException):
-                warnings.warn(
-                    "returning HTTPException object is deprecated (#2415) and will be "
-                    "removed, please raise the exception instead",
-                    DeprecationWarning,
-                    stacklevel=1,
-                )
+            response = _checked(request, response)
         except Exception as exc:  # error_response re-raises what has no answer
             response = error_response(request, sink, exc)
         try:
@@ -143,35 +135,6 @@ class Server:
 
     def __repr__(self) -> str:
         return f"<Server handler={self.request_handler!r}>"
-
-
-def error_response(request: BaseRequest, sink: ResponseSink, exc: Exception) -> StreamResponse:
-    """The answer to a handler's exception, by ``Application._handle``'s rules;
-    re-raise ``exc`` when there is nothing to answer.
-
-    Once the response head is out nothing else can be sent: the exception goes
-    on and the server drops the connection. A client that went away gets nothing.
-    """
-    if isinstance(exc, ClientDisconnectedError):
-        server_logger.debug("Client %s disconnected: %s", request.remote, exc)
-        raise exc
-    if sink.bytes_sent:
-        raise exc
-    if isinstance(exc, HTTPException):
-        return exc
-    if isinstance(exc, MalformedBodyError):
-        status = exc.status
-        response = Response(status=status, text=f"{status}: {reason_for(status)} ({exc})")
-    elif isinstance(exc, BodyTimeoutError):
-        response = Response(status=408, text="408: Request Timeout")
-    elif isinstance(exc, TimeoutError):
-        server_logger.error("Timeout while handling %s", request.raw_path, exc_info=exc)
-        response = Response(status=504, content_type="text/plain")
-    else:
-        server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
-        return _internal_error(request)
-    response.force_close()
-    return response
 
 
 __all__ = ["Server"]
