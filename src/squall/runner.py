@@ -583,17 +583,17 @@ def run_app(
     handler_cancellation: bool = False,
     loop: asyncio.AbstractEventLoop | None = None,
     use_uvloop: bool | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     **kwargs: Any,
 ) -> None:
     """Serve ``app`` (or the application an awaitable returns) until SIGINT or
     SIGTERM, then shut down gracefully (see the module's docstring).
 
     ``use_uvloop``: None uses uvloop when it is installed, False never does.
-    ``workers``: more than 1 serves from that many processes on the same port
+    ``workers``: more than 1 (None: one per CPU) serves from that many processes on the same port
     (see ``squall.prefork``).
     """
-    if workers != 1:
+    if workers != 1 or workers is True:  # True == 1: refused by run_workers
         from squall.prefork import run_workers
 
         run_workers(
