@@ -465,12 +465,22 @@ class Application(MutableMapping[Any, Any]):
             response = _checked(request, response)
         except Exception as exc:  # error_response re-raises what has no answer
             response = error_response(request, sink, exc)
-        try:
-            await response._finish(request)
-        except ClientDisconnectedError:
-            pass  # the client went away; nothing left to tell it
-        if self._access_logger is not None:
-            _log_access(self._access_logger, request, response, started)
+        await _finish(request, response, self._access_logger, started)
+
+
+async def _finish(
+    request: BaseRequest,
+    response: StreamResponse,
+    logger: AbstractAccessLogger | None,
+    started: float,
+) -> None:
+    """Send what the fast path did not (a stream, hooks, compression), then log."""
+    try:
+        await response._finish(request)
+    except ClientDisconnectedError:
+        pass  # the client went away; nothing left to tell it
+    if logger is not None:
+        _log_access(logger, request, response, started)
 
 
 def _log_access(

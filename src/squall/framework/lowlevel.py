@@ -25,12 +25,11 @@ from time import perf_counter
 from typing import Any, Protocol
 
 from squall.framework.accesslog import AbstractAccessLogger
-from squall.framework.app import _checked, _log_access, error_response
+from squall.framework.app import _checked, _finish, _log_access, error_response
 from squall.framework.request import BaseRequest
 from squall.framework.response import Response, StreamResponse
 from squall.typedefs import (
     BodySource,
-    ClientDisconnectedError,
     RequestHead,
     ResponseSink,
 )
@@ -126,12 +125,7 @@ class Server:
             response = _checked(request, response)
         except Exception as exc:  # error_response re-raises what has no answer
             response = error_response(request, sink, exc)
-        try:
-            await response._finish(request)
-        except ClientDisconnectedError:
-            pass  # the client went away; nothing left to tell it
-        if logger is not None:
-            _log_access(logger, request, response, started)
+        await _finish(request, response, logger, started)
 
     def __repr__(self) -> str:
         return f"<Server handler={self.request_handler!r}>"
