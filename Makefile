@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 COVERAGE_DIR := build/coverage
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint types layers pytest browser bench fuzz clean
+.PHONY: run test lint types layers pytest browser redis bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,15 @@ layers: $(STAMP)
 browser:
 	sh tools/ensure-chromium.sh
 
+# tests/sessions start their own redis-server on a free port; this only installs it
+redis:
+	sh tools/ensure-redis.sh
+
 # Coverage for real: `coverage run` starts before pytest loads squall's plugin (which
 # imports squall), follows the run_app subprocesses ([tool.coverage.run] patch), and
 # measures branches. The per-file table: .venv/bin/coverage report (same COVERAGE_FILE).
 pytest: export COVERAGE_FILE := $(CURDIR)/$(COVERAGE_DIR)/data
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser redis
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage combine -q

@@ -1,0 +1,131 @@
+"""``EncryptedCookieStorage``: the session sealed into the cookie with Fernet.
+
+The sealed format is aiohttp_session's, so cookies cross between an aiohttp app and
+a Squall app that share the key: ``Fernet(key).encrypt(json.dumps({"created": ...,
+"session": {...}}))``, its url-safe base64 text as the cookie's value. Fernet
+(AES-128-CBC then HMAC-SHA256, from the cryptography package) both hides and
+authenticates the data; its timestamp makes ``max_age`` a hard limit as well.
+
+SECURITY invariants:
+
+- A cookie this storage cannot open (tampered, truncated, expired, sealed with an
+  unknown key, not ASCII, not JSON, not a session's shape) is a new empty session
+  and one warning in the log; never an error page.
+- Keys come from the caller (an environment variable, a secret store); never from
+  this code. A list of keys rotates them: the first seals, every one opens, and a
+  cookie opened with an older key is sealed again with the first on the way out.
+"""
+
+from __future__ import annotations
+
+try:
+    from cryptography import fernet
+except ImportError as exc:  # pragma: no cover - the tests run with cryptography installed
+    raise ImportError(
+        "EncryptedCookieStorage needs the cryptography package: pip install squall[sessions]",
+        name=exc.name,
+    ) from exc
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from squall.framework.request import Request
+from squall.framework.response import StreamResponse
+from squall.sessions.session import Session
+from squall.sessions.storage import AbstractStorage, log
+
+Key = str | bytes | bytearray | fernet.Fernet
+
+
+def _fernet(key: Key) -> fernet.Fernet:
+    """aiohttp_session's reading of a key: bytes are the 32 raw bytes, text is url-safe
+    base64 (what ``Fernet.generate_key()`` gives), or a ready ``Fernet``."""
+    if isinstance(key, fernet.Fernet):
+        return key
+    if isinstance(key, bytes | bytearray):
+        key = base64.urlsafe_b64encode(key)
+    return fernet.Fernet(key)  # ValueError for a key of the wrong size
+
+
+class EncryptedCookieStorage(AbstractStorage):
+    """Sessions sealed with Fernet in the cookie; ``secret_key`` may be a list to rotate."""
+
+    def __init__(
+        self,
+        secret_key: Key | Sequence[Key],
+        *,
+        cookie_name: str = "AIOHTTP_SESSION",
+        domain: str | None = None,
+        max_age: int | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool = True,
+        samesite: str | None = None,
+        encoder: Callable[[object], str] = json.dumps,
+        decoder: Callable[[str], Any] = json.loads,
+    ) -> None:
+        super().__init__(
+            cookie_name=cookie_name,
+            domain=domain,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            encoder=encoder,
+            decoder=decoder,
+        )
+        if isinstance(secret_key, str | bytes | bytearray | fernet.Fernet):
+            keys: list[Key] = [secret_key]
+        else:
+            keys = list(secret_key)
+            if not keys:
+                raise ValueError("EncryptedCookieStorage needs at least one key")
+        self._fernets = [_fernet(key) for key in keys]
+        self._fernet = self._fernets[0]  # the sealing key (aiohttp_session's attribute)
+
+    def _open(self, cookie: str) -> tuple[bytes | None, bool]:
+        """The cookie's plaintext (None if no key opens it), and whether it was
+        sealed with an older key."""
+        try:
+            token = cookie.encode("ascii")
+        except UnicodeEncodeError:
+            return None, False
+        for index, box in enumerate(self._fernets):
+            try:
+                return box.decrypt(token, ttl=self.max_age), index > 0
+            except fernet.InvalidToken:
+                continue
+        return None, False
+
+    async def load_session(self, request: Request) -> Session:
+        cookie = self.load_cookie(request)
+        if cookie is None:
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        plain, old_key = self._open(cookie)
+        if plain is None:
+            log.warning("Cannot decrypt cookie value, create a new fresh session")
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        try:
+            text = plain.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""  # not JSON either: _decode logs it
+        data = self._decode(text)
+        if data is None:
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        session = Session(None, data=data, new=False, max_age=self.max_age)
+        if old_key and not session.empty:
+            session._changed = True  # sealed again with the current key on the way out
+        return session
+
+    async def save_session(
+        self, request: Request, response: StreamResponse, session: Session
+    ) -> None:
+        if session.empty:
+            return self.save_cookie(response, "", max_age=session.max_age)
+        cookie_data = self._encoder(self._get_session_data(session)).encode("utf-8")
+        self.save_cookie(
+            response, self._fernet.encrypt(cookie_data).decode("ascii"), max_age=session.max_age
+        )

@@ -1,0 +1,178 @@
+"""``AbstractStorage``, the cookie plumbing every storage shares, and
+``SimpleCookieStorage``.
+
+A storage turns a request's cookie into a ``Session`` (``load_session``) and a
+changed session into a ``Set-Cookie`` (``save_session``). The cookie's name,
+attributes and the ``expires`` format are aiohttp_session's, so the browsers of an
+app moved from aiohttp keep their cookies.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+from squall.framework.request import Request
+from squall.framework.response import StreamResponse
+from squall.sessions.session import Session, SessionData, is_session_data
+
+log = logging.getLogger("squall.sessions")
+
+
+class _CookieParams(TypedDict, total=False):
+    domain: str | None
+    max_age: int | None
+    path: str
+    secure: bool | None
+    httponly: bool
+    samesite: str | None
+    expires: str
+
+
+class AbstractStorage(metaclass=abc.ABCMeta):
+    """Where sessions live; subclass it with ``load_session`` and ``save_session``."""
+
+    def __init__(
+        self,
+        *,
+        cookie_name: str = "AIOHTTP_SESSION",
+        domain: str | None = None,
+        max_age: int | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool = True,
+        samesite: str | None = None,
+        encoder: Callable[[object], str] = json.dumps,
+        decoder: Callable[[str], Any] = json.loads,
+    ) -> None:
+        self._cookie_name = cookie_name
+        self._cookie_params = _CookieParams(
+            domain=domain,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+        self._max_age = max_age
+        self._encoder = encoder
+        self._decoder = decoder
+
+    @property
+    def cookie_name(self) -> str:
+        return self._cookie_name
+
+    @property
+    def max_age(self) -> int | None:
+        return self._max_age
+
+    @property
+    def cookie_params(self) -> _CookieParams:
+        return self._cookie_params
+
+    def _get_session_data(self, session: Session) -> SessionData:
+        if session.empty:
+            return {}
+        return {"created": session.created, "session": session._mapping}
+
+    def _decode(self, text: str) -> SessionData | None:
+        """The SessionData in ``text``, or None (and a log line) if it holds none."""
+        try:
+            data = self._decoder(text)
+        except (ValueError, TypeError):  # JSONDecodeError is a ValueError
+            data = None
+        if data is None or not is_session_data(data):
+            log.warning("Cannot decode session data, create a new fresh session")
+            return None
+        return data  # type: ignore[no-any-return]
+
+    async def new_session(self) -> Session:
+        """A fresh session, without identity (a storage gives it one when saving)."""
+        return Session(None, data=None, new=True, max_age=self.max_age)
+
+    @abc.abstractmethod
+    async def load_session(self, request: Request) -> Session:
+        """The request's session (a new one when it brought none)."""
+
+    @abc.abstractmethod
+    async def save_session(
+        self, request: Request, response: StreamResponse, session: Session
+    ) -> None:
+        """Store ``session`` and set its cookie on ``response``."""
+
+    def load_cookie(self, request: Request) -> str | None:
+        return request.cookies.get(self._cookie_name)
+
+    def save_cookie(
+        self,
+        response: StreamResponse,
+        cookie_data: str,
+        *,
+        max_age: int | None = None,
+    ) -> None:
+        """Set the cookie to ``cookie_data`` on ``response``; empty data deletes it."""
+        params = self._cookie_params.copy()
+        if max_age is not None:
+            params["max_age"] = max_age
+            # aiohttp_session's format (RFC 850-ish dashes); browsers read both
+            then = time.gmtime(time.time() + max_age)
+            params["expires"] = time.strftime("%a, %d-%b-%Y %H:%M:%S GMT", then)
+        if not cookie_data:
+            response.del_cookie(
+                self._cookie_name, domain=params.get("domain"), path=params.get("path", "/")
+            )
+        else:
+            response.set_cookie(self._cookie_name, cookie_data, **params)
+
+
+class SimpleCookieStorage(AbstractStorage):
+    """Sessions kept as JSON in the clear, in the cookie itself.
+
+    SECURITY: for development and tests only. The client reads and writes its session
+    at will (``{"session": {"user": "admin"}}`` is one cookie away); use
+    ``EncryptedCookieStorage`` or ``RedisStorage`` for anything else.
+    """
+
+    def __init__(
+        self,
+        *,
+        cookie_name: str = "AIOHTTP_SESSION",
+        domain: str | None = None,
+        max_age: int | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool = True,
+        samesite: str | None = None,
+        encoder: Callable[[object], str] = json.dumps,
+        decoder: Callable[[str], Any] = json.loads,
+    ) -> None:
+        super().__init__(
+            cookie_name=cookie_name,
+            domain=domain,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            encoder=encoder,
+            decoder=decoder,
+        )
+
+    async def load_session(self, request: Request) -> Session:
+        cookie = self.load_cookie(request)
+        if cookie is None:
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        data = self._decode(cookie)
+        if data is None:
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        return Session(None, data=data, new=False, max_age=self.max_age)
+
+    async def save_session(
+        self, request: Request, response: StreamResponse, session: Session
+    ) -> None:
+        cookie_data = self._encoder(self._get_session_data(session))
+        self.save_cookie(response, cookie_data, max_age=session.max_age)
