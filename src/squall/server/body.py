@@ -4,6 +4,12 @@ The protocol pushes chunks in as llhttp finds them; the handler pulls them out.
 When more than ``high_water`` bytes wait unread the protocol stops reading the
 socket, and starts again once the reader has taken the buffer below ``low_water``,
 so a body never has to fit in memory unless the handler asks for all of it.
+
+The minimum data rate (R.U.D.Y., a body trickled a byte at a time): the stream
+adds up the time its reader spends waiting for bytes, and ``too_slow()`` says
+when, past the grace, the bytes received average less than ``min_rate`` per
+second of that waiting. Only waiting time counts: a handler that is slow to read
+never makes its client look slow.
 """
 
 from __future__ import annotations
@@ -32,15 +38,20 @@ class BodyStream:
     __slots__ = (
         "_before_first_read",
         "_buffer",
+        "_clock",
         "_complete",
         "_discard",
         "_exc",
+        "_grace",
         "_high",
         "_low",
+        "_min_rate",
         "_owner",
         "_paused",
         "_received",
         "_size",
+        "_wait_began",
+        "_waited",
         "_waiter",
     )
 
@@ -50,6 +61,9 @@ class BodyStream:
         high_water: int,
         low_water: int,
         before_first_read: Callable[[], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        min_rate: float = 0.0,
+        grace: float = 5.0,
     ) -> None:
         self._owner = owner
         self._high = high_water
@@ -63,6 +77,11 @@ class BodyStream:
         self._exc: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._before_first_read = before_first_read
+        self._clock = clock  # None: no rate is measured
+        self._min_rate = min_rate
+        self._grace = grace
+        self._waited = 0.0
+        self._wait_began: float | None = None
 
     # -- the protocol's side -------------------------------------------------
 
@@ -97,7 +116,24 @@ class BodyStream:
         self._size = 0
         self._unpause()
 
+    def too_slow(self) -> bool:
+        """True when, past the grace, the body arrives slower than the minimum rate
+        (bytes received per second of the reader's waiting, on the stream's clock)."""
+        rate = self._min_rate
+        clock = self._clock
+        if not rate or clock is None or self._complete or self._exc is not None:
+            return False
+        waited = self._waited
+        if self._wait_began is not None:
+            waited += clock() - self._wait_began
+        return waited > self._grace and self._received < rate * waited
+
     # -- the reader's side ---------------------------------------------------
+
+    def set_min_rate(self, rate: float) -> None:
+        """This request's minimum data rate in bytes per second (0: none), as a
+        route sets it; the time already waited still counts."""
+        self._min_rate = rate
 
     @property
     def received(self) -> int:
@@ -166,11 +202,17 @@ class BodyStream:
         waiter = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._owner.body_waiting(True)
+        clock = self._clock
+        began = None if clock is None else clock()
+        self._wait_began = began
         try:
             await waiter
         finally:
             self._waiter = None
             self._owner.body_waiting(False)
+            if clock is not None and began is not None:
+                self._waited += clock() - began
+                self._wait_began = None
         if self._exc is not None and not self._buffer and not self._complete:
             raise self._exc
 

@@ -16,6 +16,10 @@ class ServerConfig:
     keepalive_timeout: float = 75.0  # idle between requests
     head_timeout: float = 20.0  # from a head's first byte to its end
     body_timeout: float = 60.0  # a handler waiting on a body that does not come
+    # Kestrel's MinRequestBodyDataRate: below this average (bytes per second of the
+    # handler's waiting for body bytes, after the grace) a body gets 408; 0 is off
+    min_body_rate: float = 240.0
+    min_body_rate_grace: float = 5.0
     lingering_time: float = 2.0  # reading (and dropping) input before a close
     max_connections: int = 10_000  # open at once; more get a 503 and are closed
     max_pipeline: int = 32  # parsed requests waiting their turn before reading pauses

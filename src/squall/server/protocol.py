@@ -29,7 +29,8 @@ Rules:
 3. Timeouts (checked by the server's sweep): a head must finish within
    ``head_timeout`` of its first byte; an idle connection closes after
    ``keepalive_timeout``; a handler waiting ``body_timeout`` for body bytes that
-   do not come gets ``BodyTimeoutError``.
+   do not come gets ``BodyTimeoutError``, and so does one whose body arrives
+   slower than ``min_body_rate`` (``BodyStream.too_slow``).
 """
 
 from __future__ import annotations
@@ -244,7 +245,15 @@ class HttpProtocol(asyncio.Protocol):
             # RFC 9110 10.1.1: a 1.0 client's expectation is ignored (no 1xx to it)
             hook = self._send_continue if head.expect_continue and head.version >= (1, 1) else None
             config = self._config
-            stream = BodyStream(self, config.body_high_water, config.body_low_water, hook)
+            stream = BodyStream(
+                self,
+                config.body_high_water,
+                config.body_low_water,
+                hook,
+                self._loop.time,
+                config.min_body_rate,
+                config.min_body_rate_grace,
+            )
             self._receiving = stream
             self._queue.append((head, stream))
             return stream
@@ -504,10 +513,12 @@ class HttpProtocol(asyncio.Protocol):
         idle = now - self.last_activity
         config = self._config
         if self._busy:
-            if self._body_waiting and idle > config.body_timeout:
-                stream = self._current_body
-                if isinstance(stream, BodyStream) and not stream.is_complete():
+            stream = self._current_body
+            if isinstance(stream, BodyStream) and not stream.is_complete():
+                if self._body_waiting and idle > config.body_timeout:
                     stream.set_exception(BodyTimeoutError("Request body timed out"))
+                elif stream.too_slow():  # R.U.D.Y.: bytes trickled to hold the handler
+                    stream.set_exception(BodyTimeoutError("Request body too slow"))
         elif self._queue:
             return
         elif self._parser.in_head:

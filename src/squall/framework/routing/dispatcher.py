@@ -170,9 +170,19 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         *,
         name: str | None = None,
         expect_handler: Any = None,
+        max_body: int | None = None,
+        min_body_rate: float | None = None,
     ) -> ResourceRoute:
+        """``max_body`` and ``min_body_rate`` bound the route's request bodies
+        (Squall's own: see ``AbstractRoute.set_body_limits``)."""
         resource = self.add_resource(path, name=name)
-        return resource.add_route(method, handler, expect_handler=expect_handler)
+        return resource.add_route(
+            method,
+            handler,
+            expect_handler=expect_handler,
+            max_body=max_body,
+            min_body_rate=min_body_rate,
+        )
 
     def add_head(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
         return self.add_route(hdrs.METH_HEAD, path, handler, **kwargs)

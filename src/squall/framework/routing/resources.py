@@ -144,6 +144,8 @@ class Resource(AbstractResource):
         handler: Any,
         *,
         expect_handler: Any = None,
+        max_body: int | None = None,
+        min_body_rate: float | None = None,
     ) -> ResourceRoute:
         method = method.upper()
         existing = self._routes.get(method, self._any_route)
@@ -153,6 +155,7 @@ class Resource(AbstractResource):
                 f"method {existing.method} is already registered"
             )
         route = ResourceRoute(method, handler, self, expect_handler=expect_handler)
+        route.set_body_limits(max_body=max_body, min_body_rate=min_body_rate)
         self.register_route(route)
         return route
 
@@ -518,6 +521,10 @@ class MatchedSubAppResource(PrefixedSubAppResource):
 class AbstractRoute(abc.ABC):
     """A handler for one method on one resource."""
 
+    # the request body's bounds for this route (None: the app's): see docs/uploads.md
+    _max_body: int | None = None
+    _min_body_rate: float | None = None
+
     def __init__(
         self,
         method: str,
@@ -532,6 +539,19 @@ class AbstractRoute(abc.ABC):
         if expect_handler is not None and not inspect.iscoroutinefunction(expect_handler):
             raise TypeError(f"expect_handler must be a coroutine function, got {expect_handler!r}")
         self._expect_handler = expect_handler
+
+    def set_body_limits(
+        self, *, max_body: int | None = None, min_body_rate: float | None = None
+    ) -> None:
+        """Bound this route's request bodies: ``max_body`` bytes (replacing
+        ``client_max_size`` for ``read()``, ``post()`` and the multipart reader;
+        0 for none) and a minimum data rate in bytes per second (0 turns it off)."""
+        if max_body is not None and max_body < 0:
+            raise ValueError("max_body must be >= 0")
+        if min_body_rate is not None and min_body_rate < 0:
+            raise ValueError("min_body_rate must be >= 0")
+        self._max_body = max_body
+        self._min_body_rate = min_body_rate
 
     @property
     def method(self) -> str:
