@@ -8,8 +8,8 @@ so a body never has to fit in memory unless the handler asks for all of it.
 The minimum data rate (R.U.D.Y., a body trickled a byte at a time): the stream
 adds up the time its reader spends waiting for bytes, and ``too_slow()`` says
 when, past the grace, the bytes received average less than ``min_rate`` per
-second of that waiting. Only waiting time counts: a handler that is slow to read
-never makes its client look slow.
+second of that waiting (less one second of slack). Only waiting time counts: a
+handler that is slow to read never makes its client look slow.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from squall.typedefs import ClientDisconnectedError
+
+_RATE_SLACK = 1.0  # seconds of waiting not counted against the minimum rate
 
 
 class FlowOwner(Protocol):
@@ -126,7 +128,9 @@ class BodyStream:
         waited = self._waited
         if self._wait_began is not None:
             waited += clock() - self._wait_began
-        return waited > self._grace and self._received < rate * waited
+        # one second of slack: bytes come in packets, and a client sending steadily
+        # above the rate must not be cut just before its next packet lands
+        return waited > self._grace and self._received < rate * (waited - _RATE_SLACK)
 
     # -- the reader's side ---------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""Request bodies with a Content-Encoding: decompressed as read, bounded by
+client_max_size counted in decompressed bytes; an unknown coding is 415."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any
+
+import brotli
+import pytest
+import zstandard
+
+from framework._wire import build, exchange, same, serve
+from squall import web as squall_web
+
+from .conftest import field, multipart
+
+TEXT = ("Zażółć gęślą jaźń. " * 2000).encode()
+
+
+def app_factory(w: Any) -> Any:
+    async def read(request: Any) -> Any:
+        return w.Response(text=str(len(await request.read())) + " " + (await request.text())[:20])
+
+    async def form(request: Any) -> Any:
+        data = await request.post()
+        return w.json_response(dict(data))
+
+    async def content(request: Any) -> Any:
+        size = 0
+        async for chunk in request.content.iter_chunked(1000):
+            size += len(chunk)
+        return w.Response(text=str(size))
+
+    app = w.Application()
+    app.router.add_post("/read", read)
+    app.router.add_post("/form", form)
+    app.router.add_post("/content", content)
+    return app
+
+
+def encoded(coding: str, data: bytes) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "br":
+        return bytes(brotli.compress(data))
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("path", ["/read", "/content"])
+async def test_same_as_aiohttp(coding: str, path: str) -> None:
+    data = build("POST", path, headers=[("Content-Encoding", coding)], body=encoded(coding, TEXT))
+    reply = await same(app_factory, data)
+    assert reply.body.startswith(str(len(TEXT)).encode())
+
+
+async def test_zstd_and_a_compressed_form() -> None:
+    form = b"a=1&b=" + b"x" * 5000
+    mp = multipart([field("m", b"y" * 3000)])
+    async with serve(squall_web, app_factory) as port:
+        zstd = await exchange(
+            port,
+            build(
+                "POST", "/read", headers=[("Content-Encoding", "zstd")], body=encoded("zstd", TEXT)
+            ),
+        )
+        urlenc = await exchange(
+            port,
+            build(
+                "POST",
+                "/form",
+                body=encoded("gzip", form),
+                headers=[
+                    ("Content-Encoding", "gzip"),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+            ),
+        )
+        multi = await exchange(
+            port,
+            build(
+                "POST",
+                "/form",
+                body=encoded("br", mp),
+                headers=[
+                    ("Content-Encoding", "br"),
+                    ("Content-Type", "multipart/form-data; boundary=XyZ"),
+                ],
+            ),
+        )
+    assert zstd.body.startswith(str(len(TEXT)).encode() + b" Za")
+    assert urlenc.json() == {"a": "1", "b": "x" * 5000}
+    assert multi.json() == {"m": "y" * 3000}
+
+
+def gzip_bomb(size: int) -> bytes:
+    obj = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    return b"".join(obj.compress(block) for _ in range(size >> 20)) + obj.flush()
+
+
+@pytest.mark.parametrize("path", ["/read", "/form"])
+async def test_gzip_bomb_is_413(path: str) -> None:
+    bomb = gzip_bomb(1 << 30)  # 1 GiB of zeros in about 1 MB
+    assert len(bomb) < 1_100_000
+    headers = [("Content-Encoding", "gzip"), ("Content-Type", "application/x-www-form-urlencoded")]
+    async with serve(squall_web, app_factory) as port:
+        reply = await exchange(port, build("POST", path, headers=headers, body=bomb))
+    assert reply.status == 413
+    assert reply.body == b"Maximum request body size 1048576 exceeded."
+
+
+async def test_unknown_or_broken_codings() -> None:
+    async with serve(squall_web, app_factory) as port:
+        unknown = await exchange(
+            port, build("POST", "/read", headers=[("Content-Encoding", "lzma")], body=b"abc")
+        )
+        listed = await exchange(
+            port, build("POST", "/read", headers=[("Content-Encoding", "gzip, br")], body=b"abc")
+        )
+        broken = await exchange(
+            port, build("POST", "/read", headers=[("Content-Encoding", "gzip")], body=b"not gzip")
+        )
+        cut = await exchange(
+            port,
+            build(
+                "POST",
+                "/read",
+                headers=[("Content-Encoding", "gzip")],
+                body=gzip.compress(TEXT)[:-10],
+            ),
+        )
+        identity = await exchange(
+            port, build("POST", "/read", headers=[("Content-Encoding", "identity")], body=b"abc")
+        )
+    assert (unknown.status, unknown.body) == (415, b"Unsupported Content-Encoding: lzma")
+    assert listed.status == 415
+    assert (broken.status, broken.body) == (400, b"Invalid compressed body")
+    assert (cut.status, cut.body) == (400, b"Truncated compressed body")
+    assert identity.body == b"3 abc"

@@ -1,0 +1,174 @@
+"""Hostile multipart bodies over a raw socket: each gets a short 4xx, and the
+server answers a well-formed request on the same port right after."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from framework._wire import build, serve
+from squall import web as squall_web
+
+from .conftest import add_probe, alive, field, multipart, post, raw
+
+
+def app_factory(w: Any) -> Any:
+    async def form(request: Any) -> Any:
+        data = await request.post()
+        return w.Response(text=",".join(data))
+
+    async def stream(request: Any) -> Any:
+        reader = await request.multipart()
+        names = []
+        async for part in reader:
+            names.append(f"{part.name}:{part.filename}")
+            await part.release()
+        return w.Response(text=",".join(names))
+
+    app = w.Application()
+    app.router.add_post("/form", form)
+    app.router.add_post("/stream", stream)
+    return add_probe(w, app)
+
+
+def ct(boundary: str) -> str:
+    return f"multipart/form-data; boundary={boundary}"
+
+
+BIG = 4 * 1024 * 1024
+HOSTILE: dict[str, tuple[bytes, int, bytes]] = {
+    "no boundary": (b"--XyZ--\r\n", 400, b"Multipart boundary missing"),
+    "boundary over 70": (
+        b"--" + b"a" * 71 + b"--\r\n",
+        400,
+        b"Multipart boundary longer than 70 characters",
+    ),
+    "never-closing last part": (
+        b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nand then the body just ends',
+        400,
+        b"Multipart body ended before its closing boundary",
+    ),
+    "no boundary anywhere (preamble bomb)": (b"a" * BIG, 400, b"No multipart boundary found"),
+    "epilogue bomb": (
+        multipart([field("a", b"1")]) + b"e" * BIG,
+        400,
+        b"Multipart epilogue too long",
+    ),
+    "too many parts": (
+        b"--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\n\r\n" * 1200 + b"--XyZ--",
+        413,
+        b"",
+    ),
+    "oversized part headers": (
+        b"--XyZ\r\nX: " + b"h" * 20000 + b"\r\n\r\nx\r\n--XyZ--",
+        413,
+        b"Part headers too large",
+    ),
+    "header section never ends": (
+        b"--XyZ\r\n" + b"X: 1\r\n" * 30000,
+        413,
+        b"Part headers too large",
+    ),
+    "filename header injection": (
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a\r\n'
+        b'Content-Type: text/html"\r\n\r\nx\r\n--XyZ--',
+        400,
+        b"",
+    ),
+    "NUL in filename": (
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a\x00.txt"\r\n'
+        b"\r\nx\r\n--XyZ--",
+        400,
+        b"Invalid character in a part header",
+    ),
+    "two dispositions": (
+        b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n'
+        b'Content-Disposition: form-data; name="b"\r\n\r\nx\r\n--XyZ--',
+        400,
+        b"Duplicate content-disposition in a part",
+    ),
+    "folded header": (
+        b'--XyZ\r\nContent-Disposition: form-data;\r\n name="a"\r\n\r\nx\r\n--XyZ--',
+        400,
+        b"Invalid part header",
+    ),
+    "boundary look-alike line": (
+        b"--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--XyZzz\r\n\r\n--XyZ--",
+        400,
+        b"Invalid multipart delimiter line",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", ["/form", "/stream"])
+@pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
+async def test_hostile_body_gets_a_short_4xx(case: str, path: str) -> None:
+    body, status, message = HOSTILE[case]
+    if case == "no boundary":
+        ctype = "multipart/form-data"
+    elif case == "boundary over 70":
+        ctype = ct("a" * 71)
+    else:
+        ctype = ct("XyZ")
+    app = app_factory
+    if case in ("no boundary anywhere (preamble bomb)", "epilogue bomb"):
+        app = _big_app
+    async with serve(squall_web, app) as port:
+        answer = await raw(port, post(path, body, ctype))
+        await alive(port)
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 %d %s" % (status, _reason(status)), answer[:300]
+    assert len(text) < 200 and b"Traceback" not in text
+    if message:
+        assert message in text
+
+
+def _reason(status: int) -> bytes:
+    return {400: b"Bad Request", 413: b"Request Entity Too Large"}[status]
+
+
+def _big_app(w: Any) -> Any:
+    """The bombs need a body limit above their size, so the decoder's own bound
+    answers (not client_max_size)."""
+    app = app_factory(w)
+    app._client_max_size = 64 * 1024 * 1024
+    return app
+
+
+async def test_preamble_bomb_is_answered_before_it_is_all_sent() -> None:
+    """The answer comes after the preamble bound, not after the 32 MiB."""
+    async with serve(squall_web, _big_app) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = post("/stream", b"", ct("XyZ")).replace(
+            b"Content-Length: 0", b"Content-Length: 33554432"
+        )
+        writer.write(head + b"p" * 65536)  # a tenth of a percent of the declared body
+        answer = await asyncio.wait_for(reader.read(1000), 10)
+        writer.close()
+        await alive(port)
+    assert (
+        answer.startswith(b"HTTP/1.1 400 Bad Request") and b"No multipart boundary found" in answer
+    )
+
+
+async def test_never_closing_part_on_a_connection_left_open_is_bounded() -> None:
+    """A chunked body that stops mid-part: the handler waits on body_timeout, then 408."""
+    from squall.testing import TestServer
+
+    server = TestServer(app_factory(squall_web), body_timeout=1.0)
+    await server.start_server()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        head = build(
+            "POST",
+            "/stream",
+            headers=[("Content-Type", ct("XyZ")), ("Transfer-Encoding", "chunked")],
+        )
+        writer.write(head + b"10\r\n--XyZ\r\n\r\nabcdefg\r\n")
+        answer = await asyncio.wait_for(reader.read(1000), 15)
+        writer.close()
+    finally:
+        await server.close()
+    assert answer.startswith(b"HTTP/1.1 408")
