@@ -39,7 +39,7 @@ import asyncio
 import logging
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from squall.h1.errors import ProtocolError
 from squall.h1.parser import RequestHead, RequestParser
@@ -608,6 +608,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _emit(self, head: bytes, body: bytes) -> None:
         """Queue or write a whole response; a small body shares the head's bytes."""
+        if self._bytes_sent:
+            _second_response()
         size = len(body)
         self._bytes_sent += len(head) + size
         batch = self._batch
@@ -634,6 +636,8 @@ class HttpProtocol(asyncio.Protocol):
     ) -> None:
         if self._transport is None:
             raise ClientDisconnectedError("Connection lost")
+        if self._bytes_sent:
+            _second_response()
         if status != 101:  # a protocol switch says its own Connection: Upgrade
             connection = self._connection(version, keep_alive)
             if connection is not None:
@@ -730,3 +734,10 @@ class HttpProtocol(asyncio.Protocol):
         protocol.connection_made(transport)
         if self._upgrade_tail:
             protocol.data_received(self._upgrade_tail)
+
+
+def _second_response() -> NoReturn:
+    """SECURITY: a second head for one request (a handler that prepared a response
+    and returned another, a middleware replacing a sent one) would be read by the
+    client as the answer to its next request; the connection is dropped instead."""
+    raise RuntimeError("a response was already sent for this request")
