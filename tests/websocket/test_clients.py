@@ -215,3 +215,39 @@ async def test_receive_str_of_binary_raises(stack: Any) -> None:
                 await ws.send_bytes(b"b")
                 text = (await ws.receive(TIMEOUT)).data
     assert text == "WSMessageTypeError: Received message 2:b'b' is not WSMsgType.TEXT"
+
+
+async def test_close_from_another_task_wakes_the_reader_with_closing(stack: Any) -> None:
+    seen: list[Any] = []
+
+    async def handler(request: Any) -> Any:
+        ws = stack.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.ping(b"hb")
+        await ws.send_frame(b"raw", stack.WSMsgType.BINARY)
+        peer = ws.get_extra_info("peername")
+        await ws.send_str(f"{peer[0]} {ws.get_extra_info('nothing', 'dflt')}")
+        closer = asyncio.get_running_loop().call_later(
+            0.01, lambda: asyncio.ensure_future(ws.close(code=4005, message=b"other task"))
+        )
+        msg = await ws.receive()
+        seen.append((msg.type.name, msg.data, ws.closed, ws.close_code))
+        msg = await ws.receive()
+        seen.append((msg.type.name, ws.exception()))
+        closer.cancel()
+        return ws
+
+    async with serve(stack.web, one_route(stack, handler)) as port:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"http://127.0.0.1:{port}/ws", autoping=False) as ws:
+                msg = await ws.receive(TIMEOUT)
+                assert (msg.type, msg.data) == (aiohttp.WSMsgType.PING, b"hb")
+                assert (await ws.receive_bytes(timeout=TIMEOUT)) == b"raw"
+                assert (await ws.receive_str(timeout=TIMEOUT)) == "127.0.0.1 dflt"
+                msg = await ws.receive(TIMEOUT)
+                assert (msg.type, msg.data, msg.extra) == (
+                    aiohttp.WSMsgType.CLOSE,
+                    4005,
+                    "other task",
+                )
+    assert seen == [("CLOSING", None, True, 1000), ("CLOSED", None)]
