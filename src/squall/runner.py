@@ -96,11 +96,8 @@ def _access_logger(kwargs: dict[str, Any]) -> AbstractAccessLogger | None:
     """The access logger that ``access_log_class``, ``access_log`` and
     ``access_log_format`` describe, or None when there is nothing to log.
 
-    ``access_log=None`` turns the log off. A logger whose ``enabled`` is false
-    when the runner starts is not installed at all.
-    PERF: the request path then does nothing for the access log; the price is
-    that logging must be configured before the runner's setup (aiohttp asks
-    ``enabled`` once per connection).
+    ``access_log=None`` turns the log off. Whether the logger is ``enabled`` is
+    the runner's business (``_AccessWatch``), not the request path's.
     """
     cls = kwargs.get("access_log_class", AccessLogger)
     if not (isinstance(cls, type) and issubclass(cls, AbstractAccessLogger)):
@@ -110,8 +107,42 @@ def _access_logger(kwargs: dict[str, Any]) -> AbstractAccessLogger | None:
     log = kwargs.get("access_log", access_logger)
     if not log:
         return None
-    logger = cls(log, kwargs.get("access_log_format", AccessLogger.LOG_FORMAT))
-    return logger if logger.enabled else None
+    return cls(log, kwargs.get("access_log_format", AccessLogger.LOG_FORMAT))
+
+
+class _AccessWatch:
+    """Installs the access logger on its target while ``enabled`` says so.
+
+    PERF: the request path only tests ``_access_logger is None``; ``enabled`` (a
+    logging level lookup) is asked here once a second instead of per request, so
+    a disabled log costs nothing and a level changed at run time (or in an
+    ``on_startup`` hook) takes effect within a second. aiohttp asks it per
+    connection.
+    """
+
+    EVERY = 1.0
+
+    def __init__(self, access: AbstractAccessLogger, target: Application | Server) -> None:
+        self._access = access
+        self._target = target
+        self._handle: asyncio.TimerHandle | None = None
+        self.check()
+
+    def check(self) -> None:
+        access = self._access
+        try:
+            enabled = access.enabled
+        except Exception:
+            logging.getLogger("squall.server").exception("Error in logging")
+            enabled = False
+        self._target._access_logger = access if enabled else None
+        loop = asyncio.get_running_loop()
+        self._handle = loop.call_later(self.EVERY, self.check)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 # -- runners ---------------------------------------------------------------------------
@@ -129,6 +160,7 @@ class BaseRunner(ABC):
         self._kwargs = kwargs
         self._server: HttpServer | Server | None = None
         self._sites: list[BaseSite] = []
+        self._access_watch: _AccessWatch | None = None
 
     @property
     def server(self) -> HttpServer | Server | None:
@@ -181,6 +213,9 @@ class BaseRunner(ABC):
             server.pre_shutdown()
             await self.shutdown()
             await server.shutdown(self._shutdown_timeout)
+        if self._access_watch is not None:
+            self._access_watch.stop()
+            self._access_watch = None
         await self._cleanup_server()
         self._server = None
         if self._handle_signals:
@@ -240,7 +275,8 @@ class AppRunner(BaseRunner):
         app.on_startup.freeze()
         await app.startup()
         app.freeze()
-        app._access_logger = access
+        if access is not None:  # asked after on_startup, where logging may be set up
+            self._access_watch = _AccessWatch(access, app)
         return HttpServer(app._handle, config)
 
     async def shutdown(self) -> None:
@@ -270,7 +306,9 @@ class ServerRunner(BaseRunner):
         if web_server.handler_cancellation:
             kwargs["handler_cancellation"] = True
         config = _server_config(kwargs)
-        web_server._access_logger = _access_logger(kwargs)
+        access = _access_logger(kwargs)
+        if access is not None:
+            self._access_watch = _AccessWatch(access, web_server)
         web_server._attach(HttpServer(web_server._handle, config))
         return web_server
 

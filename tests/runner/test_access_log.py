@@ -7,6 +7,7 @@ only what reaches the logger, and when it is called at all.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, ClassVar
@@ -299,3 +300,52 @@ async def test_run_app_default_access_log(tmp_path: Path, debug: bool) -> None:
     assert code == 0, err
     access_lines = [line for line in err.splitlines() if "/hello?z=9" in line]
     assert len(access_lines) == (1 if debug else 0)
+
+
+async def test_logging_set_up_in_on_startup_is_seen(caplog: pytest.LogCaptureFixture) -> None:
+    """``enabled`` is asked after on_startup, where apps often configure logging."""
+    access = logging.getLogger("tests.runner.startup_access")
+    access.setLevel(logging.WARNING)
+
+    async def configure(app: web.Application) -> None:
+        access.setLevel(logging.INFO)
+
+    app = make_app()
+    app.on_startup.append(configure)
+    try:
+        with caplog.at_level(logging.INFO, logger="tests.runner.startup_access"):
+            access.setLevel(logging.WARNING)  # caplog's level, then the app's hook
+            assert await serve(web.AppRunner(app, access_log=access), "/hello") == [200]
+    finally:
+        access.setLevel(logging.NOTSET)
+    lines = [r.getMessage() for r in caplog.records if r.name == access.name]
+    assert len(lines) == 1 and "/hello" in lines[0]
+
+
+async def test_enabled_is_watched_while_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A logger turned on (or off) while the server runs is installed (or removed)
+    at the runner's next check, with no per-request cost in between."""
+    from squall import runner as runner_module
+
+    monkeypatch.setattr(runner_module._AccessWatch, "EVERY", 0.01)
+    app = make_app()
+    runner = web.AppRunner(app, access_log_class=Recorder, access_log=LOGGER)
+    monkeypatch.setattr(Recorder, "on", False)
+    await runner.setup()
+    try:
+        assert app._access_logger is None
+        Recorder.on = True
+        for _ in range(500):  # a hang guard, not a timing assertion
+            if app._access_logger is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert isinstance(app._access_logger, Recorder)
+        Recorder.on = False
+        for _ in range(500):
+            if app._access_logger is None:
+                break
+            await asyncio.sleep(0.01)
+        assert app._access_logger is None
+    finally:
+        await runner.cleanup()
+    assert runner._access_watch is None  # the check stops with the runner
