@@ -244,3 +244,21 @@ async def test_squall_raw_server_fixture(squall_raw_server: Any) -> None:
     async with httpx.AsyncClient() as client:
         resp = await client.get(str(server.make_url("/")))
     assert (resp.status_code, resp.text) == (403, "no entry")
+
+
+async def test_base_request_has_no_app_attributes() -> None:
+    """As aiohttp's BaseRequest: no app, match_info or config_dict; hasattr/getattr
+    with a default work (no AssertionError)."""
+
+    async def probe(request: web.BaseRequest) -> web.Response:
+        found = [name for name in ("app", "match_info", "config_dict") if hasattr(request, name)]
+        return web.Response(text=",".join(found) or "none")
+
+    server = RawTestServer(probe)
+    await server.start_server()
+    try:
+        async with httpx.AsyncClient() as client:
+            resp = await client.get(str(server.make_url("/x")))
+    finally:
+        await server.close()
+    assert (resp.status_code, resp.text) == (200, "none")

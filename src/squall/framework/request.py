@@ -425,8 +425,10 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     @property
     def match_info(self) -> UrlMappingMatchInfo:
-        assert self._match_info is not None
-        return self._match_info
+        info = self._match_info
+        if info is None:  # the low-level server's request: no routing (aiohttp has none)
+            raise AttributeError("a request of the low-level server has no match_info")
+        return info
 
     @property
     def app(self) -> Application:
@@ -434,7 +436,8 @@ class BaseRequest(MutableMapping[Any, Any]):
         info = self._match_info
         if info is not None and info.apps:
             return info.current_app
-        assert self._app is not None
+        if self._app is None:  # the low-level server's request (aiohttp has no .app)
+            raise AttributeError("a request of the low-level server has no app")
         return self._app
 
     @property
