@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -425,7 +426,9 @@ def test_request_line_of_an_unreadable_target_is_the_target() -> None:
 
 # -- the same format on aiohttp ---------------------------------------------------------------
 
-DIFF_FORMAT = '"%r" %s "%{Referer}i" "%{User-Agent}i" %{X-Out}o %{Content-Type}o %a %b'
+DIFF_FORMAT = (
+    '"%r" %s "%{Referer}i" "%{User-Agent}i" %{X-Out}o %{Content-Type}o %{Content-Length}o %a %b'
+)
 DIFF_REQUESTS = [
     get("/hello?x=1", "Referer: http://ref/", "User-Agent: probe"),
     get("/hello?"),
@@ -492,3 +495,12 @@ async def test_same_lines_and_attributes_as_aiohttp() -> None:
     names += ("response_header", "remote_address")
     for a, b in zip(ours, theirs, strict=True):
         assert {n: getattr(a, n) for n in names} == {n: getattr(b, n) for n in names}
+
+
+async def test_fields_the_server_writes_are_logged() -> None:
+    """%{Date}o and %{Server}o: what the server wrote, though not in response.headers."""
+    line, _ = await one_line("%{Date}o|%{Server}o|%{Content-Length}o", get("/hello"))
+    date, server, length = line.split("|")
+    parsedate_to_datetime(date)  # an HTTP date
+    assert server.startswith("Python/") and "squall/" in server
+    assert length == "5"

@@ -53,6 +53,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from squall.http.dates import http_date_now
+from squall.http.product import SERVER_SOFTWARE
+
 if TYPE_CHECKING:
     from squall.framework.request import BaseRequest
     from squall.framework.streamresponse import StreamResponse
@@ -153,6 +156,24 @@ def _request_headers(
     ]
 
 
+def _response_header(response: StreamResponse, name: str) -> str:
+    """``%{Name}o``: the response's header; for the fields the server writes itself
+    (``Content-Length``, ``Date``, ``Server``) the value it wrote, as aiohttp logs
+    them; "-" when absent."""
+    value = response.headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    if lowered == "content-length":
+        length = response.content_length
+        return "-" if length is None else str(length)
+    if lowered == "date":
+        return http_date_now()
+    if lowered == "server":
+        return SERVER_SOFTWARE
+    return "-"
+
+
 # -- compiling a format ------------------------------------------------------------
 
 # "%{name}i|o|e", a one-letter directive, "%Tf", or "%%"; any other "%" is text
@@ -219,7 +240,7 @@ def compile_format(log_format: str) -> CompiledFormat:
                 in_names.append(name)
                 body.append(f"{var} = ih[{len(in_names) - 1}]")
             elif kind == "o":
-                body.append(f"{var} = response.headers.get({name!r}, '-')")
+                body.append(f"{var} = _response_header(response, {name!r})")
             else:
                 body.append(f"{var} = _environ.get({name!r}, '-')")
             keyed_extra.setdefault(_KEYED[kind], {})[name] = var
@@ -240,6 +261,7 @@ def compile_format(log_format: str) -> CompiledFormat:
         "_CLOCK": _CLOCK,
         "_first_line": _first_line,
         "_request_headers": _request_headers,
+        "_response_header": _response_header,
         "_IN": tuple(in_names),
         "_IN_LOWER": tuple(name.lower().encode("ascii") for name in in_names),
         "_environ": os.environ,
