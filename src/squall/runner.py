@@ -26,11 +26,12 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import fields
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from squall.framework.accesslog import AbstractAccessLogger, AccessLogger
+from squall.framework.accesslog import AbstractAccessLogger, AccessLogger, log_refused
 from squall.framework.app import Application
 from squall.framework.lowlevel import Server
 from squall.server import Server as HttpServer
@@ -122,9 +123,13 @@ class _AccessWatch:
 
     EVERY = 1.0
 
-    def __init__(self, access: AbstractAccessLogger, target: Application | Server) -> None:
+    def __init__(
+        self, access: AbstractAccessLogger, target: Application | Server, server: HttpServer
+    ) -> None:
         self._access = access
         self._target = target
+        self._server = server
+        self._refused = partial(log_refused, access)  # what the server answers by itself
         self._handle: asyncio.TimerHandle | None = None
         self.check()
 
@@ -136,6 +141,7 @@ class _AccessWatch:
             logging.getLogger("squall.server").exception("Error in logging")
             enabled = False
         self._target._access_logger = access if enabled else None
+        self._server.on_error_response = self._refused if enabled else None
         loop = asyncio.get_running_loop()
         self._handle = loop.call_later(self.EVERY, self.check)
 
@@ -275,9 +281,10 @@ class AppRunner(BaseRunner):
         app.on_startup.freeze()
         await app.startup()
         app.freeze()
+        server = HttpServer(app._handle, config)
         if access is not None:  # asked after on_startup, where logging may be set up
-            self._access_watch = _AccessWatch(access, app)
-        return HttpServer(app._handle, config)
+            self._access_watch = _AccessWatch(access, app, server)
+        return server
 
     async def shutdown(self) -> None:
         await self._app.shutdown()
@@ -307,9 +314,10 @@ class ServerRunner(BaseRunner):
             kwargs["handler_cancellation"] = True
         config = _server_config(kwargs)
         access = _access_logger(kwargs)
+        server = HttpServer(web_server._handle, config)
         if access is not None:
-            self._access_watch = _AccessWatch(access, web_server)
-        web_server._attach(HttpServer(web_server._handle, config))
+            self._access_watch = _AccessWatch(access, web_server, server)
+        web_server._attach(server)
         return web_server
 
     async def shutdown(self) -> None:

@@ -53,6 +53,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from squall.http.dates import http_date_now
 from squall.http.product import SERVER_SOFTWARE
 
@@ -390,4 +392,67 @@ class AccessLogger(AbstractAccessLogger):
 
 _LOG_LINE = AccessLogger.log.__code__.co_firstlineno
 
-__all__ = ["AbstractAccessLogger", "AccessLogger", "CompiledFormat", "compile_format"]
+# -- what the server refused by itself ---------------------------------------------
+
+
+class _RefusedHead:
+    """The request line aiohttp logs for a request it could not read."""
+
+    __slots__ = ()
+    method = "UNKNOWN"
+    target = "/"
+    version = (1, 0)
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+class _RefusedRequest:
+    """The request a refused one is logged as: ``UNKNOWN / HTTP/1.0``, no headers.
+
+    The attributes a custom logger most often reads are there (method, path,
+    version, headers, remote); the format's own code reads ``_head`` and ``_sink``.
+    """
+
+    _head = _RefusedHead()
+    method = "UNKNOWN"
+    path = raw_path = path_qs = "/"
+    query_string = ""
+    version = (1, 0)
+
+    def __init__(self, sink: Any, size: int) -> None:
+        self._sink = self  # %b reads _sink.bytes_sent: this answer's bytes
+        self.bytes_sent = size
+        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+        peer = sink.get_extra_info("peername")
+        self.remote = str(peer[0]) if isinstance(peer, list | tuple) else peer
+
+
+class _RefusedResponse:
+    __slots__ = ("content_length", "headers", "status")
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.headers: CIMultiDict[str] = CIMultiDict()
+        self.content_length: int | None = None
+
+
+def log_refused(access: AbstractAccessLogger, sink: Any, status: int, size: int) -> None:
+    """A line for an answer the server gave without a handler (a malformed head, a
+    too-long target, a head timeout, too many connections), as aiohttp logs one."""
+    try:
+        if access.enabled:
+            access.log(
+                _RefusedRequest(sink, size),  # type: ignore[arg-type]
+                _RefusedResponse(status),  # type: ignore[arg-type]
+                0.0,
+            )
+    except Exception:
+        logging.getLogger("squall.server").exception("Error in logging")
+
+
+__all__ = [
+    "AbstractAccessLogger",
+    "AccessLogger",
+    "CompiledFormat",
+    "compile_format",
+    "log_refused",
+]

@@ -457,7 +457,11 @@ class HttpProtocol(asyncio.Protocol):
             ("Content-Length", str(len(body))),
             ("Connection", "close"),
         ]
-        self._write(render_head((1, 1), status, reason_for(status), headers) + body)
+        data = render_head((1, 1), status, reason_for(status), headers) + body
+        self._write(data)
+        report = self._server.on_error_response
+        if report is not None:  # the access log: a line for what no handler saw
+            report(self, status, len(data))
 
     # -- closing ---------------------------------------------------------------
 

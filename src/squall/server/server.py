@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from squall.server.config import ServerConfig
 from squall.server.protocol import HttpProtocol
@@ -62,6 +64,9 @@ class Server:
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.handler = handler
+        # called (protocol, status, bytes) when the server answers by itself (400,
+        # 408, 414, 431, 501, 503...): the runner hands these to the access log
+        self.on_error_response: Callable[[Any, int, int], None] | None = None
         self.config = config or ServerConfig()
         self.loop = loop or asyncio.get_running_loop()
         self.connections = ConnectionSet()
