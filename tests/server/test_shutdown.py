@@ -142,3 +142,38 @@ async def test_cancelled_handler_unwinds_before_on_cleanup(raw_connect) -> None:
     await asyncio.wait_for(server.close(), 5)
     assert steps == ["handler unwound", "on_cleanup"]
     assert await conn.is_closed()
+
+
+async def test_a_lingering_connection_does_not_hold_up_cleanup(raw_connect) -> None:
+    """After its last answer a connection lingers (input dropped so the answer is
+    not lost to a reset); during a shutdown that no longer delays on_cleanup.
+    lingering_time is set far above the hang guard, so waiting it out would fail."""
+    release = asyncio.Event()
+    started = asyncio.Event()
+    cleaned = asyncio.Event()
+
+    async def on_cleanup(app: web.Application) -> None:
+        cleaned.set()
+
+    async def slow(request: web.Request) -> web.Response:
+        started.set()
+        await release.wait()
+        return web.Response(text="finished")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.on_cleanup.append(on_cleanup)
+    server = TestServer(app)
+    await server.start_server(shutdown_timeout=60.0, lingering_time=120.0)
+    conn = await raw_connect(server.port)
+    await conn.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 5)
+    closing = asyncio.ensure_future(server.close())
+    await asyncio.sleep(0)
+    release.set()
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"finished")
+    # the client keeps its socket open: the server would linger for 120 s
+    await asyncio.wait_for(closing, 10)
+    assert cleaned.is_set()
+    conn.close()

@@ -472,6 +472,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._lingering = True
         self._parser_dead = True
+        self._server.connections.linger(self)
         self._flush_batch()  # answers of this batch go out before the write side shuts
         dropped = ClientDisconnectedError("Connection closing")
         for entry in self._queue:  # never to be answered: nothing may wait on them

@@ -25,24 +25,36 @@ logger = logging.getLogger("squall.server")
 
 
 class ConnectionSet(set[HttpProtocol]):
-    """The live connections; wakes a shutdown waiting for the last one to go.
+    """The live connections; wakes a shutdown waiting for the last busy one to go.
 
-    PERF: the override costs one Python call per closed connection, nothing per request.
+    A connection that answered its last request and only lingers (dropping what
+    the client still sends, so the answer is not lost to a reset) no longer keeps
+    a shutdown waiting: the shutdown closes it with the rest.
+    PERF: the overrides cost one Python call per closed connection, nothing per request.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._empty: asyncio.Future[None] | None = None
+        self.lingering: set[HttpProtocol] = set()
+
+    def linger(self, conn: HttpProtocol) -> None:
+        self.lingering.add(conn)
+        self._wake()
 
     def discard(self, conn: object) -> None:
         super().discard(conn)
+        self.lingering.discard(conn)
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._empty
-        if not self and waiter is not None and not waiter.done():
+        if len(self) <= len(self.lingering) and waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     async def wait_empty(self, timeout: float) -> None:
-        """Return when no connection is left, or after ``timeout`` seconds."""
-        if not self:
+        """Return when no busy connection is left, or after ``timeout`` seconds."""
+        if len(self) <= len(self.lingering):
             return
         waiter = asyncio.get_running_loop().create_future()
         self._empty = waiter
