@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from demo.sessions import setup_sessions
 from squall import templates as aiohttp_jinja2
 from squall import web
 
@@ -221,4 +222,5 @@ def make_app(argv: Sequence[str] | None = None) -> web.Application:
     )
     app.router.add_routes(routes)
     app.router.add_static("/static", HERE / "static")
+    setup_sessions(app)  # /session/login, /session/me, /session/logout: demo/sessions.py
     return app

@@ -46,7 +46,8 @@ async def get_session(request: Request) -> Session:
         if storage is None:
             raise RuntimeError(_NO_MIDDLEWARE)
         session = await storage.load_session(request)
-        if not isinstance(session, Session):
+        # PERF: Session is a MutableMapping, whose isinstance goes through ABCMeta
+        if type(session) is not Session and not isinstance(session, Session):
             raise RuntimeError(
                 f"Installed {storage!r} storage should return session instance "
                 f"on .load_session() call, got {session!r}."
@@ -96,7 +97,7 @@ def session_middleware(storage: AbstractStorage) -> Middleware:
                 raise RuntimeError("Cannot save session data into prepared response") from exc
             await _save(storage, request, exc)
             raise
-        if not isinstance(response, StreamResponse):
+        if type(response) is not Response and not isinstance(response, StreamResponse):
             raise RuntimeError(f"Expect response, not {type(response)!r}")
         if response.prepared:
             if isinstance(response, Response):
