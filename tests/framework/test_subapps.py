@@ -610,3 +610,16 @@ async def test_config_dict_stops_at_request_app(target: str) -> None:
     reply = await same(app_config_by_level, build("GET", target))
     assert reply.header("X-Outer") == "root:-"
     assert reply.body == (b"sub:yes" if target == "/sub/x" else b"root:-")
+
+
+def test_url_for_keeps_the_path_as_registered(webmod: Any) -> None:
+    """Percent-escapes in a plain path or a sub-app's prefix are kept, not re-encoded."""
+    app = webmod.Application()
+    paths = ["/a%2Fb", "/x%25y", "/q+r", "/plain"]
+    urls = [str(app.router.add_resource(p).url_for()) for p in paths]
+    sub = webmod.Application()
+    sub.router.add_resource("/plain", name="p")
+    sub.router.add_resource("/d/{x}", name="d")
+    app.add_subapp("/a%2Fb", sub)
+    urls += [str(sub.router["p"].url_for()), str(sub.router["d"].url_for(x="1 2"))]
+    assert urls == ["/a%2Fb", "/x%25y", "/q+r", "/plain", "/a%2Fb/plain", "/a%2Fb/d/1%202"]

@@ -213,7 +213,8 @@ class PlainResource(Resource):
         return {"path": self._path}
 
     def url_for(self, **kwargs: str) -> URL:
-        return URL.build(path=self._path, encoded=False)
+        # the path as registered, as aiohttp: percent-escapes in it are kept, not re-encoded
+        return URL.build(path=self._path, encoded=True)
 
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""
