@@ -34,6 +34,7 @@ from yarl import URL
 from squall.framework.accesslog import AbstractAccessLogger, AccessLogger, log_refused
 from squall.framework.app import Application
 from squall.framework.lowlevel import Server
+from squall.framework.websocket import close_websockets
 from squall.server import Server as HttpServer
 from squall.server import ServerConfig
 from squall.server.protocol import HttpProtocol
@@ -218,6 +219,9 @@ class BaseRunner(ABC):
             await asyncio.sleep(0)
             server.pre_shutdown()
             await self.shutdown()
+            # open WebSockets (no longer the server's connections after their 101)
+            # get a 1001 close and up to shutdown_timeout for their handlers
+            await close_websockets(self._websocket_owner(), timeout=self._shutdown_timeout)
             await server.shutdown(self._shutdown_timeout)
         if self._access_watch is not None:
             self._access_watch.stop()
@@ -231,6 +235,10 @@ class BaseRunner(ABC):
                 loop.remove_signal_handler(signal.SIGTERM)
             except NotImplementedError:  # pragma: no cover
                 pass
+
+    def _websocket_owner(self) -> Application | None:
+        """The app whose WebSockets close at shutdown (None: a low-level server's)."""
+        return None
 
     def _reg_site(self, site: BaseSite) -> None:
         if site in self._sites:
@@ -288,6 +296,9 @@ class AppRunner(BaseRunner):
 
     async def shutdown(self) -> None:
         await self._app.shutdown()
+
+    def _websocket_owner(self) -> Application | None:
+        return self._app
 
     async def _cleanup_server(self) -> None:
         await self._app.cleanup()

@@ -193,6 +193,11 @@ class ClientDisconnectedError(ConnectionResetError):
     """The client went away before the request or response was finished."""
 
 
+class PayloadAccessError(Exception):
+    """The request body was read after the response was sent: the server dropped
+    what had not arrived by then (aiohttp's ``web.PayloadAccessError``)."""
+
+
 class MalformedBodyError(ValueError):
     """The request body broke the framing rules (a bad chunk, oversized trailers);
     ``status`` is the answer the request gets: 400, or 431 for trailers too large."""

@@ -88,6 +88,7 @@ from squall.framework.fileresponse import FileResponse
 from squall.framework.jsonresponse import json_bytes_response, json_response
 from squall.framework.lowlevel import Server
 from squall.framework.middlewares import normalize_path_middleware
+from squall.framework.multipart import FileField
 from squall.framework.request import BaseRequest, Request, RequestKey
 from squall.framework.response import Response, ResponseKey, StreamResponse
 from squall.framework.routing.defs import (
@@ -119,6 +120,7 @@ from squall.framework.routing.resources import (
 )
 from squall.framework.static import StaticResource
 from squall.framework.view import View
+from squall.framework.websocket import WebSocketReady, WebSocketResponse
 from squall.runner import (
     AppRunner,
     BaseRunner,
@@ -132,6 +134,8 @@ from squall.runner import (
     UnixSite,
     run_app,
 )
+from squall.typedefs import PayloadAccessError
+from squall.websocket import WSMsgType
 
 __all__ = [
     # application and routing
@@ -173,6 +177,11 @@ __all__ = [
     "Response",
     "ResponseKey",
     "StreamResponse",
+    "FileField",
+    "PayloadAccessError",
+    "WebSocketReady",
+    "WebSocketResponse",
+    "WSMsgType",
     "ContentCoding",
     "FileResponse",
     "json_bytes_response",

@@ -55,11 +55,7 @@ async def serve(web: Any, app: Any) -> AsyncIterator[int]:
         await site.start()
         yield runner.addresses[0][1]
     finally:
-        if web is squall_web:
-            # NOTE: what the runner's graceful shutdown is to call (see
-            # docs/websockets.md); aiohttp's runner waits for the handlers itself
-            await squall_ws.close_websockets(app, timeout=TIMEOUT)
-        await runner.cleanup()
+        await runner.cleanup()  # open WebSockets get their 1001 from the runner
 
 
 def one_route(stack: Any, handler: Callable[..., Any], path: str = "/ws") -> Any:

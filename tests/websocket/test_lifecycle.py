@@ -222,3 +222,42 @@ async def test_failing_handler_closes_its_connection(stack: Any, raw_ws: Any) ->
         assert await conn.read_frame() == (0x88, b"\x03\xe8")
         conn.send(frame(8, b"\x03\xe8"))
         assert await conn.read_rest() == b""
+
+
+async def test_runner_cleanup_closes_open_websockets_first() -> None:
+    """Graceful shutdown: an open WebSocket gets 1001 from the runner, and its
+    handler ends before on_cleanup runs."""
+    from squall import web
+
+    events: list[str] = []
+
+    async def handler(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            events.append("handler done")
+        return ws
+
+    async def on_cleanup(app: web.Application) -> None:
+        events.append("cleanup")
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    app.on_cleanup.append(on_cleanup)
+    runner = web.AppRunner(app, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws")
+        closing = asyncio.create_task(runner.cleanup())
+        msg = await asyncio.wait_for(ws.receive(), 10)
+        assert msg.type is aiohttp.WSMsgType.CLOSE
+        assert msg.data == 1001
+        await ws.close()
+        await asyncio.wait_for(closing, 10)
+    assert events == ["handler done", "cleanup"]

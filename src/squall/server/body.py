@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from squall.typedefs import ClientDisconnectedError
+from squall.typedefs import ClientDisconnectedError, PayloadAccessError
 
 _RATE_SLACK = 1.0  # seconds of waiting not counted against the minimum rate
 
@@ -112,8 +112,12 @@ class BodyStream:
         self._wake()
 
     def discard(self) -> None:
-        """Drop what is buffered and whatever still arrives (the handler is done)."""
+        """Drop what is buffered and whatever still arrives (the handler is done);
+        a read after this raises PayloadAccessError, as on aiohttp."""
         self._discard = True
+        if self._exc is None:
+            self._exc = PayloadAccessError("Payload was accessed after response was sent")
+        self._wake()  # a reader already waiting gets the error too
         self._buffer.clear()
         self._size = 0
         self._unpause()
