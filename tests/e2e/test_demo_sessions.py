@@ -11,19 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-import websockets
+from _chromium import browser
 from cryptography.fernet import Fernet
 
 from demo.app import make_app
 from sessions.conftest import RedisServer, start_redis, stop_redis
 
-CHROMIUM = "/usr/bin/chromium"
 TIMEOUT = 60.0
 FORM = {"login": "alice", "password": "s3cret"}
 
@@ -98,102 +95,34 @@ async def test_redis_when_configured(
     await client.post("/session/logout")
 
 
-# -- headless Chromium over the DevTools protocol --------------------------------------
-
-
-class Page:
-    """One Chromium tab driven over CDP: navigate, evaluate, wait for loads."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.next_id = 0
-        self.loads = 0
-
-    async def call(self, method: str, **params: Any) -> Any:
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(await self.ws.recv())
-            if msg.get("method") == "Page.loadEventFired":
-                self.loads += 1
-            if msg.get("id") == self.next_id:
-                if "error" in msg:
-                    raise AssertionError(f"{method}: {msg['error']}")
-                return msg.get("result")
-
-    async def wait_load(self, seen: int) -> None:
-        """Until the page has fired more load events than ``seen``."""
-        while self.loads <= seen:
-            msg = json.loads(await self.ws.recv())
-            if msg.get("method") == "Page.loadEventFired":
-                self.loads += 1
-
-    async def eval(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    async def act(self, expression: str) -> None:
-        """Run ``expression`` (which navigates) and wait for the next page to load."""
-        seen = self.loads
-        await self.eval(expression)
-        await self.wait_load(seen)
-
-
-async def chromium(profile: Path) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stderr is not None
-    while True:
-        line = (await proc.stderr.readline()).decode()
-        if not line:
-            raise AssertionError("chromium exited before DevTools listened")
-        found = re.search(r"DevTools listening on ws://([\d.:]+)/", line)
-        if found:
-            return proc, found.group(1)
+# -- headless Chromium over the DevTools protocol (tests/e2e/_chromium.py) -------------
 
 
 async def test_login_reload_logout_in_headless_chromium(
     squall_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `sh tools/ensure-chromium.sh` as root")
     monkeypatch.setenv("SQUALL_SECRET_KEY", Fernet.generate_key().decode())
     server = await squall_server(make_app())
     base = f"http://127.0.0.1:{server.port}"
-    proc, devtools = await chromium(tmp_path / "profile")
-    try:
-        targets = await asyncio.to_thread(
-            lambda: json.load(urllib.request.urlopen(f"http://{devtools}/json/list", timeout=10))
+    async with asyncio.timeout(TIMEOUT), browser(tmp_path / "profile") as chromium:
+        page = await chromium.new_page()
+        await page.act(f"location.href = {json.dumps(base + '/session/me')!s}")
+        assert await page.eval("location.pathname") == "/session/login"  # not logged in
+        await page.act(
+            "document.getElementById('login').value = 'alice';"
+            "document.getElementById('password').value = 's3cret';"
+            "document.getElementById('submit').click()"
         )
-        page_ws = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
-        async with asyncio.timeout(TIMEOUT), websockets.connect(page_ws, max_size=None) as ws:
-            page = Page(ws)
-            await page.call("Page.enable")
-            await page.act(f"location.href = {json.dumps(base + '/session/me')!s}")
-            assert await page.eval("location.pathname") == "/session/login"  # not logged in
-            await page.act(
-                "document.getElementById('login').value = 'alice';"
-                "document.getElementById('password').value = 's3cret';"
-                "document.getElementById('submit').click()"
-            )
-            assert await page.eval("location.pathname") == "/session/me"
-            assert await page.eval("document.getElementById('user').textContent") == "alice"
-            assert await page.eval("document.getElementById('visits').textContent") == "1"
-            assert await page.eval("document.cookie") == ""  # HttpOnly: not for scripts
-            for visits in ("2", "3"):
-                seen = page.loads
-                await page.call("Page.reload")
-                await page.wait_load(seen)
-                assert await page.eval("document.getElementById('visits').textContent") == visits
-            await page.act("document.getElementById('logout').click()")
-            assert await page.eval("location.pathname") == "/session/login"
-            await page.act(f"location.href = {json.dumps(base + '/session/me')!s}")
-            assert await page.eval("location.pathname") == "/session/login"  # logged out
-    finally:
-        proc.terminate()  # the pid this test started
-        await proc.wait()
+        assert await page.eval("location.pathname") == "/session/me"
+        assert await page.eval("document.getElementById('user').textContent") == "alice"
+        assert await page.eval("document.getElementById('visits').textContent") == "1"
+        assert await page.eval("document.cookie") == ""  # HttpOnly: not for scripts
+        for visits in ("2", "3"):
+            seen = page.loads
+            await page.call("Page.reload")
+            await page.wait_load(seen)
+            assert await page.eval("document.getElementById('visits').textContent") == visits
+        await page.act("document.getElementById('logout').click()")
+        assert await page.eval("location.pathname") == "/session/login"
+        await page.act(f"location.href = {json.dumps(base + '/session/me')!s}")
+        assert await page.eval("location.pathname") == "/session/login"  # logged out
