@@ -5,6 +5,11 @@ template (``templates/index.html``, rendered with ``squall.templates``, which is
 aiohttp-jinja2's API) showing each handler's source next to a live result: its
 JavaScript (``static/checks.js``) calls every endpoint with ``fetch()`` and compares
 what comes back with what the cheatsheet promises.
+
+Beyond the cheatsheet, each with a page of its own: a clock fed by server-sent events
+(``demo/live.py``), a chat over WebSocket (``demo/chat.py``), the login form and an
+upload page with a progress bar (``demo/uploads.py``), sessions (``demo/sessions.py``);
+the pages' assets are served by ``add_static`` with versioned URLs.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from demo.chat import broadcast, chat, setup_chat
+from demo.live import clock, setup_clock, stop_streams
 from demo.sessions import setup_sessions
+from demo.uploads import setup_uploads, upload
 from squall import templates as aiohttp_jinja2
 from squall import web
 
@@ -182,11 +190,61 @@ SECTIONS = [
         "Forms: accessing POST data",
         Markup(
             "<code>await request.post()</code> parses a url-encoded form. The answer echoes the "
-            "login, never the password."
+            'login, never the password. <a href="/form">The form page</a> posts it with a real '
+            "form submit, url-encoded and as <code>multipart/form-data</code>."
         ),
         [do_login],
         'app.add_routes([web.post("/login", do_login)])',
         form=True,
+    ),
+    Section(
+        "upload",
+        "File uploads",
+        Markup(
+            "<code>save_uploads</code> streams each file of <code>await request.multipart()</code> "
+            "into a folder under a name of its own, with a size limit; the route's "
+            '<code>max_body</code> bounds the request. Try it on <a href="/upload">the upload '
+            "page</a>, with a progress bar."
+        ),
+        [upload],
+        "app.cleanup_ctx.append(upload_folder)  # a temporary folder in app[uploads_key]\n"
+        'app.add_routes([web.post("/upload", upload, max_body=MAX_BODY)])',
+    ),
+    Section(
+        "static",
+        "Static files",
+        Markup(
+            "The demo serves its own scripts and style sheet. With <code>append_version</code>, "
+            "<code>url_for</code> adds <code>?v=</code> and a hash of the file's content: a "
+            "changed file gets a new URL, so no cache serves the old one. Asked again with "
+            "<code>If-None-Match</code>, an unchanged file is a <code>304</code>."
+        ),
+        [],
+        'app.router.add_static("/static", HERE / "static", name="static", append_version=True)\n'
+        'app.router["static"].url_for(filename="checks.js")  # /static/checks.js?v=...',
+    ),
+    Section(
+        "sse",
+        "Server-sent events",
+        Markup(
+            "<code>squall.sse</code> has aiohttp-sse's API: a stream of <code>tick</code> events, "
+            'one a second. <a href="/clock">The clock page</a> shows them with '
+            "<code>EventSource</code>."
+        ),
+        [clock, stop_streams],
+        "app[streams_key] = weakref.WeakSet()\n"
+        "app.on_shutdown.append(stop_streams)\n"
+        'app.add_routes([web.get("/clock/events", clock)])',
+    ),
+    Section(
+        "chat",
+        "WebSockets",
+        Markup(
+            "Every message a peer sends goes to every peer. Open "
+            '<a href="/chat">the chat page</a> in two windows.'
+        ),
+        [broadcast, chat],
+        'app[peers_key] = weakref.WeakSet()\napp.add_routes([web.get("/chat/ws", chat)])',
     ),
 ]
 
@@ -221,6 +279,9 @@ def make_app(argv: Sequence[str] | None = None) -> web.Application:
         ]
     )
     app.router.add_routes(routes)
-    app.router.add_static("/static", HERE / "static")
+    app.router.add_static("/static", HERE / "static", name="static", append_version=True)
     setup_sessions(app)  # /session/login, /session/me, /session/logout: demo/sessions.py
+    setup_clock(app)  # /clock, /clock/events: demo/live.py
+    setup_chat(app)  # /chat, /chat/ws: demo/chat.py
+    setup_uploads(app)  # /form, /upload: demo/uploads.py
     return app

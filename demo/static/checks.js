@@ -15,6 +15,11 @@ async function status(method, path) {
 }
 
 const loginForm = document.getElementById("login-form");
+const scriptUrl = new URL(document.currentScript.src); // /static/checks.js?v=<its hash>
+
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 const checks = [
   {
@@ -83,6 +88,84 @@ const checks = [
       return "POST /login → 200 Logged in as " + loginForm.elements.login.value;
     },
     run: async () => [await show("POST", "/login", new URLSearchParams(new FormData(loginForm)))],
+  },
+  {
+    id: "upload",
+    expected: "POST /upload hello.txt (11 bytes) → 200 hello.txt 11 bytes, sha256 as computed here",
+    run: async () => {
+      const data = new TextEncoder().encode("hello world");
+      const body = new FormData();
+      body.append("file", new Blob([data], { type: "text/plain" }), "hello.txt");
+      const r = await fetch("/upload", { method: "POST", body, cache: "no-store" });
+      const [file] = (await r.json()).files;
+      const digest = hex(await crypto.subtle.digest("SHA-256", data));
+      const sha = file.sha256 === digest ? "as computed here" : `${file.sha256} != ${digest}`;
+      return [
+        `POST /upload hello.txt (11 bytes) → ${r.status} ${file.filename} ${file.size} bytes, sha256 ${sha}`,
+      ];
+    },
+  },
+  {
+    id: "static",
+    expected:
+      "this script: GET /static/checks.js?v=<hash> → 200\nagain with If-None-Match → 304",
+    run: async () => {
+      const path = scriptUrl.pathname + scriptUrl.search;
+      const version = /^\?v=[\w%-]{40,}$/.test(scriptUrl.search) ? "?v=<hash>" : scriptUrl.search;
+      const r = await fetch(path, { cache: "no-store" });
+      const etag = r.headers.get("ETag");
+      const again = await fetch(path, { cache: "no-store", headers: { "If-None-Match": etag } });
+      return [
+        `this script: GET ${scriptUrl.pathname}${version} → ${r.status}`,
+        `again with If-None-Match → ${again.status}`,
+      ];
+    },
+  },
+  {
+    id: "sse",
+    expected: "GET /clock/events → 200 text/event-stream, 2 tick events",
+    run: async () => {
+      const stop = new AbortController();
+      const r = await fetch("/clock/events", { cache: "no-store", signal: stop.signal });
+      const type = r.headers.get("Content-Type");
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      let ticks = 0;
+      while (ticks < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        ticks = (text.match(/^event: tick\r?$/gm) || []).length;
+      }
+      stop.abort();
+      return [`GET /clock/events → ${r.status} ${type}, ${Math.min(ticks, 2)} tick events`];
+    },
+  },
+  {
+    id: "chat",
+    expected: 'WebSocket /chat/ws → open, sent "hello <b>x</b>", the broadcast came back',
+    run: () =>
+      new Promise((resolve) => {
+        const url = new URL("/chat/ws", location.href);
+        url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+        const ws = new WebSocket(url);
+        const text = "hello <b>x</b>";
+        const done = (result) => {
+          ws.close();
+          resolve([`WebSocket /chat/ws → ${result}`]);
+        };
+        let me;
+        ws.onmessage = (event) => {
+          const msg = JSON.parse(event.data);
+          if (msg.you !== undefined) {
+            me = msg.you; // the server's welcome: we are a peer now
+            ws.send(text);
+          } else if (msg.from === me && msg.text === text) {
+            done(`open, sent "${text}", the broadcast came back`);
+          }
+        };
+        ws.onerror = () => done("error");
+      }),
   },
 ];
 
