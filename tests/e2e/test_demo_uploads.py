@@ -11,12 +11,21 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _chromium import Page, browser
 
+from demo import uploads
 from demo.app import make_app
 from demo.uploads import uploads_key
 
 TIMEOUT = 60.0
+STATE = "document.getElementById('upload-state').textContent"
+
+
+async def choose_file(page: Page, path: Path) -> None:
+    """Set ``path`` as the upload page's chosen file (what a user's pick does)."""
+    node = await page.call("Runtime.evaluate", expression="document.getElementById('file')")
+    await page.call("DOM.setFileInputFiles", files=[str(path)], objectId=node["result"]["objectId"])
 
 
 def sent_content_type(page: Page, path: str) -> str:
@@ -78,15 +87,10 @@ async def test_upload_page_progress_and_result(squall_server: Any, tmp_path: Pat
         await page.goto(f"http://127.0.0.1:{server.port}/upload")
         assert await page.eval("document.getElementById('stored').hidden") is True
         assert await page.text("percent") == "0%"
-        # the file chosen in the file input, as a user would
-        node = await page.call("Runtime.evaluate", expression="document.getElementById('file')")
-        await page.call(
-            "DOM.setFileInputFiles", files=[str(upload)], objectId=node["result"]["objectId"]
-        )
+        await choose_file(page, upload)  # in the file input, as a user would
         await page.eval("document.getElementById('send').click()")
         state = await page.until(
-            "['stored', 'failed'].some(s => document.getElementById('upload-state')"
-            ".textContent.startsWith(s)) && document.getElementById('upload-state').textContent"
+            f"['stored', 'failed'].some(s => {STATE}.startsWith(s)) && {STATE}"
         )
         assert state == "stored"
         bar = await page.eval(
@@ -108,3 +112,22 @@ async def test_upload_page_progress_and_result(squall_server: Any, tmp_path: Pat
     (stored,) = list(app[uploads_key].iterdir())
     assert stored.name != upload.name and "<" not in stored.name and stored.suffix == ".bin"
     assert stored.read_bytes() == content
+
+
+async def test_upload_over_the_route_limit_shows_the_413(
+    squall_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uploads, "MAX_BODY", 100_000)  # read when the route is added
+    app = make_app()
+    server = await squall_server(app)
+    upload = tmp_path / "big.bin"
+    upload.write_bytes(os.urandom(2 * 1024 * 1024))
+    async with asyncio.timeout(TIMEOUT), browser(tmp_path / "profile") as chromium:
+        page = await chromium.new_page()
+        await page.goto(f"http://127.0.0.1:{server.port}/upload")
+        await choose_file(page, upload)
+        await page.eval("document.getElementById('send').click()")
+        state = await page.until(f"{STATE}.startsWith('failed') && {STATE}")
+        assert await page.eval("document.getElementById('stored').hidden") is True
+    assert state == "failed: 413 Maximum request body size 100000 exceeded."
+    assert list(app[uploads_key].iterdir()) == []
