@@ -325,12 +325,6 @@ async def test_misuse_is_refused(kit: Kit) -> None:
 # Squall only
 
 
-async def test_ws_connect_says_it_is_not_there_yet() -> None:
-    async with squall_testing.TestClient(squall_testing.TestServer(app_of(squall_web))) as client:
-        with pytest.raises(NotImplementedError, match="WebSocket"):
-            client.ws_connect("/ws")
-
-
 @pytest.mark.parametrize(
     ("option", "message"),
     [

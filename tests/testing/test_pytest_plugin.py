@@ -19,7 +19,7 @@ import pytest
 # An aiohttp test suite as the pytest-aiohttp docs teach it. MOVED swaps the imports.
 SUITE = """
 import pytest
-from aiohttp import web
+from aiohttp import WSServerHandshakeError, web
 from aiohttp.test_utils import TestClient
 
 
@@ -78,10 +78,38 @@ async def test_own_client_class(aiohttp_client):
     client = await aiohttp_client(create_app())
     assert isinstance(client, LoginClient)
     assert await client.hello("ann") == "Hello, world ann"
+
+
+async def shout(request):
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type is web.WSMsgType.TEXT:
+            await ws.send_str(msg.data.upper())
+    return ws
+
+
+async def test_websocket(aiohttp_client):
+    app = create_app()
+    app.router.add_get("/ws/shout", shout)
+    client = await aiohttp_client(app)
+    async with client.ws_connect("/ws/shout") as ws:
+        await ws.send_str("hi")
+        assert await ws.receive_str() == "HI"
+    assert ws.closed and ws.close_code == 1000
+    with pytest.raises(WSServerHandshakeError) as info:
+        await client.ws_connect("/")
+    assert info.value.status == 200
+    ws = await client.ws_connect("/ws/shout")  # left open: the fixture closes it
 """
 
-MOVED = SUITE.replace("from aiohttp import web", "from squall import web").replace(
-    "from aiohttp.test_utils import", "from squall.testing import"
+MOVED = (
+    SUITE.replace("from aiohttp import WSServerHandshakeError, web", "from squall import web")
+    .replace(
+        "from aiohttp.test_utils import TestClient",
+        "from squall.testing import TestClient, WSServerHandshakeError",
+    )
+    .replace("from aiohttp.test_utils import", "from squall.testing import")
 )
 
 # pytest-aiohttp's shape: module pytest_aiohttp.plugin, fixtures over aiohttp.test_utils
@@ -203,14 +231,14 @@ def test_the_original_suite_passes_on_aiohttp_with_pytest_aiohttp(project: Path)
     (project / "test_suite.py").write_text(SUITE)
     proc = run_pytest(project, "-p", "pytest_aiohttp.plugin")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed" in proc.stdout, proc.stdout
+    assert "6 passed" in proc.stdout, proc.stdout
 
 
 def test_the_moved_suite_passes_on_squall(project: Path) -> None:
     (project / "test_suite.py").write_text(MOVED)
     proc = run_pytest(project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed" in proc.stdout, proc.stdout
+    assert "6 passed" in proc.stdout, proc.stdout
 
 
 def test_the_moved_suite_passes_in_strict_mode(project: Path) -> None:
@@ -218,7 +246,7 @@ def test_the_moved_suite_passes_in_strict_mode(project: Path) -> None:
     (project / "test_suite.py").write_text(marked)
     proc = run_pytest(project, "-o", "asyncio_mode=strict")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed" in proc.stdout, proc.stdout
+    assert "6 passed" in proc.stdout, proc.stdout
 
 
 def test_the_aliases_are_squalls_when_no_aiohttp_plugin_is_active(project: Path) -> None:

@@ -4,7 +4,8 @@
 ``TestServer``, ``RawTestServer``, ``BaseTestServer``, ``TestClient``,
 ``AioHTTPTestCase`` (also ``SquallTestCase``), ``make_mocked_request``,
 ``make_mocked_coro``, ``unused_port``, ``loop_context``, ``setup_test_loop``,
-``teardown_test_loop`` and ``unittest_run_loop``.
+``teardown_test_loop`` and ``unittest_run_loop``; ``client.ws_connect(path)`` returns
+a ``ClientWebSocketResponse``.
 
 The client side (``TestClient``, the test-case classes, ``ClientResponse``,
 ``ClientSession``, ``CookieJar``) needs httpx, which only the ``test`` extra installs
@@ -18,11 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from squall.testing.errors import (
     ClientConnectionError,
+    ClientConnectionResetError,
     ClientError,
     ClientPayloadError,
     ClientResponseError,
     ContentTypeError,
+    ServerConnectionError,
     ServerDisconnectedError,
+    ServerTimeoutError,
+    WSServerHandshakeError,
 )
 from squall.testing.loop import loop_context, setup_test_loop, teardown_test_loop
 from squall.testing.mocked import make_mocked_coro, make_mocked_request
@@ -31,23 +36,30 @@ from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unu
 if TYPE_CHECKING:
     from squall.testing.case import AioHTTPTestCase, SquallTestCase, unittest_run_loop
     from squall.testing.client import ClientResponse, ClientSession, CookieJar, TestClient
+    from squall.testing.websocket import ClientWebSocketResponse, ClientWSTimeout
 
 __all__ = [
     "AioHTTPTestCase",
     "BaseTestServer",
     "ClientConnectionError",
+    "ClientConnectionResetError",
     "ClientError",
     "ClientPayloadError",
     "ClientResponse",
     "ClientResponseError",
     "ClientSession",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "ContentTypeError",
     "CookieJar",
     "RawTestServer",
+    "ServerConnectionError",
     "ServerDisconnectedError",
+    "ServerTimeoutError",
     "SquallTestCase",
     "TestClient",
     "TestServer",
+    "WSServerHandshakeError",
     "loop_context",
     "make_mocked_coro",
     "make_mocked_request",
@@ -62,6 +74,8 @@ _LAZY = {
     "ClientSession": "client",
     "CookieJar": "client",
     "TestClient": "client",
+    "ClientWebSocketResponse": "websocket",
+    "ClientWSTimeout": "websocket",
     "AioHTTPTestCase": "case",
     "SquallTestCase": "case",
     "unittest_run_loop": "case",

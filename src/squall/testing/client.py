@@ -33,9 +33,15 @@ from squall.testing.errors import (
     ClientResponseError,
     ContentTypeError,
     ServerDisconnectedError,
+    WSServerHandshakeError,
 )
 from squall.testing.response import ClientResponse
 from squall.testing.session import ClientSession, RequestContextManager
+from squall.testing.websocket import (
+    ClientWebSocketResponse,
+    ClientWSTimeout,
+    WSRequestContextManager,
+)
 
 __all__ = [
     "ClientConnectionError",
@@ -44,10 +50,13 @@ __all__ = [
     "ClientResponse",
     "ClientResponseError",
     "ClientSession",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "ContentTypeError",
     "CookieJar",
     "ServerDisconnectedError",
     "TestClient",
+    "WSServerHandshakeError",
 ]
 
 
@@ -68,6 +77,7 @@ class TestClient:
             raise TypeError(f"server must be TestServer instance, found type: {type(server)!r}")
         self._server = server
         self._session = ClientSession(cookie_jar=cookie_jar, **kwargs)
+        self._websockets: list[ClientWebSocketResponse] = []
         self._closed = False
 
     async def start_server(self) -> None:
@@ -128,18 +138,23 @@ class TestClient:
     def head(self, path: URL | str, **kwargs: Any) -> RequestContextManager:
         return self.request("HEAD", path, **kwargs)
 
-    def ws_connect(self, path: URL | str, **kwargs: Any) -> NoReturn:
-        """Not available yet: the WebSocket client comes with issue 13."""
-        raise NotImplementedError(
-            "squall's TestClient has no WebSocket client yet (ws_connect arrives with "
-            "squall's WebSockets issue, #13); until then connect with another client, "
-            "e.g. aiohttp.ClientSession().ws_connect(client.make_url(path))"
-        )
+    def ws_connect(self, path: URL | str, **kwargs: Any) -> WSRequestContextManager:
+        """Open a WebSocket to ``path`` on the server, with aiohttp's ``ws_connect``
+        arguments; ``close()`` closes the ones still open."""
+        return WSRequestContextManager(self._ws_connect(path, **kwargs))
+
+    async def _ws_connect(self, path: URL | str, **kwargs: Any) -> ClientWebSocketResponse:
+        ws = await self._session.ws_connect(self.make_url(path), **kwargs)
+        self._websockets.append(ws)
+        return ws
 
     async def close(self) -> None:
         """Close the session and the server (once; later calls do nothing)."""
         if not self._closed:
             self._closed = True
+            for ws in self._websockets:
+                await ws.close()
+            self._websockets.clear()
             await self._session.close()
             await self._server.close()
 

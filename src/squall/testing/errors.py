@@ -5,9 +5,15 @@ A suite that catches ``aiohttp.ClientResponseError`` catches
 
     ClientError
     ├── ClientResponseError (status, message, headers)
-    │   └── ContentTypeError (also a ValueError: json() on a body that is not JSON)
+    │   ├── ContentTypeError (also a ValueError: json() on a body that is not JSON)
+    │   └── WSServerHandshakeError (ws_connect: the answer is no WebSocket handshake)
     ├── ClientConnectionError (also an OSError: the server could not be reached)
-    │   └── ServerDisconnectedError (closed before or during the response head)
+    │   ├── ClientConnectionResetError (also a ConnectionResetError: a send after
+    │   │   the connection closed)
+    │   └── ServerConnectionError
+    │       ├── ServerDisconnectedError (closed before or during the response head)
+    │       └── ServerTimeoutError (also a TimeoutError: a WebSocket heartbeat's PONG
+    │           never came)
     └── ClientPayloadError (the body broke off)
 """
 
@@ -34,12 +40,32 @@ class ContentTypeError(ClientResponseError, ValueError):
     """``resp.json()`` on a response whose Content-Type is not the one expected."""
 
 
+class WSServerHandshakeError(ClientResponseError):
+    """``ws_connect()``: the server did not complete the WebSocket handshake.
+
+    ``status`` and ``headers`` are the answer's; ``message`` says what was wrong,
+    in aiohttp's words ("Invalid response status", "Invalid challenge response"…).
+    """
+
+
 class ClientConnectionError(ClientError, OSError):
     """The request could not be sent or its answer could not be read."""
 
 
-class ServerDisconnectedError(ClientConnectionError):
+class ClientConnectionResetError(ClientConnectionError, ConnectionResetError):
+    """A write to a connection that is closing or closed."""
+
+
+class ServerConnectionError(ClientConnectionError):
+    """The server's side of the connection failed."""
+
+
+class ServerDisconnectedError(ServerConnectionError):
     """The server closed the connection without a (complete) response head."""
+
+
+class ServerTimeoutError(ServerConnectionError, TimeoutError):
+    """The server did not answer in time (a WebSocket heartbeat's PONG)."""
 
 
 class ClientPayloadError(ClientError):

@@ -31,9 +31,12 @@ from squall.testing.errors import (
     ClientConnectionError,
     ClientPayloadError,
     ServerDisconnectedError,
+    WSServerHandshakeError,
 )
+from squall.testing.handshake import UNSUPPORTED, Handshake
 from squall.testing.response import ClientResponse, HttpVersion, RequestInfo
 from squall.testing.stream import StreamReader
+from squall.testing.websocket import ClientWebSocketResponse, WSRequestContextManager
 
 _DEFAULT_TIMEOUT = 30.0  # a hang guard, not a test's expectation
 
@@ -80,8 +83,10 @@ class ClientSession:
     ) -> None:
         if cookie_jar is not None and not isinstance(cookie_jar, CookieJar):
             raise TypeError("cookie_jar must be a squall.testing.CookieJar")
+        self._headers = _header_items(headers)
+        self._auth = auth
         self._httpx = httpx.AsyncClient(
-            headers=_header_items(headers), auth=_auth(auth), timeout=_timeout(timeout)
+            headers=self._headers, auth=_auth(auth), timeout=_timeout(timeout)
         )
         self.cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         self.cookie_jar._adopt(self._httpx.cookies)
@@ -128,6 +133,30 @@ class ClientSession:
         self, url: URL | str, *, allow_redirects: bool = False, **kwargs: Any
     ) -> RequestContextManager:
         return self.request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+
+    def ws_connect(self, url: URL | str, **kwargs: Any) -> WSRequestContextManager:
+        """Open a WebSocket to ``url`` with aiohttp's ``ws_connect`` arguments
+        (``squall.testing.handshake``); await it, or use it in ``async with``."""
+        return WSRequestContextManager(self._ws_connect(URL(url), **kwargs))
+
+    async def _ws_connect(
+        self, url: URL, *, auth: Any = None, **kwargs: Any
+    ) -> ClientWebSocketResponse:
+        for name in kwargs.keys() & UNSUPPORTED:
+            raise TypeError(f"{name!r} is an aiohttp option the test client does not support")
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        handshake = Handshake(url, auth=auth if auth is not None else self._auth, **kwargs)
+        jar_url = handshake.http_url
+        jar = self.cookie_jar
+        cookie = "; ".join(f"{k}={m.value}" for k, m in jar.filter_cookies(jar_url).items())
+        try:
+            ws, _, headers = await handshake.open(self._headers, cookie, self._httpx.timeout.read)
+        except WSServerHandshakeError as exc:
+            jar.update_cookies_from_headers(_set_cookies(exc.headers), jar_url)
+            raise
+        jar.update_cookies_from_headers(_set_cookies(headers), jar_url)
+        return ws
 
     async def _request(
         self,
@@ -369,6 +398,11 @@ def _header_items(
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
     return [(str(name), str(value)) for name, value in items]
+
+
+def _set_cookies(headers: Mapping[str, str] | None) -> list[str]:
+    """The Set-Cookie values of a handshake's answer (a multidict: every one)."""
+    return [v for k, v in (headers or {}).items() if k.lower() == "set-cookie"]
 
 
 def _add_cookies(request: httpx.Request, cookies: Mapping[str, str | Morsel[str]]) -> None:
