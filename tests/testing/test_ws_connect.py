@@ -110,6 +110,13 @@ def app_of(web: Any) -> Any:
         await ws.receive()
         return ws
 
+    async def cookie(request: Any) -> Any:
+        ws = web.WebSocketResponse()
+        ws.set_cookie("ws", "on")
+        await ws.prepare(request)
+        await echo_until_close(ws)
+        return ws
+
     async def plain(request: Any) -> Any:
         return web.Response(text="no websocket here")
 
@@ -118,6 +125,7 @@ def app_of(web: Any) -> Any:
     app.router.add_get("/info", info)
     app.router.add_get("/pingpong", pingpong)
     app.router.add_get("/plain", plain)
+    app.router.add_get("/cookie", cookie)
     app[web.AppKey("seen", list)] = seen
     app[web.AppKey("done", asyncio.Event)] = done
     return app
@@ -254,6 +262,26 @@ async def test_the_session_headers_cookies_origin_and_query_are_sent(kit: Kit) -
         ws = await client.ws_connect("/info", headers={"X-Test": "call"})
         assert (await ws.receive_json())["x_test"] == "call"
         await ws.close()
+
+
+async def test_a_cookie_set_in_the_101_enters_the_jar(kit: Kit) -> None:
+    async with kit.client(app_of(kit.web)) as client:
+        async with client.ws_connect("/cookie"):
+            pass
+        jar = client.session.cookie_jar
+        assert [(m.key, m.value) for m in jar] == [("ws", "on")]
+        async with client.ws_connect("/info") as ws:  # and goes back with the next one
+            assert (await ws.receive_json())["cookies"] == {"ws": "on"}
+
+
+async def test_a_message_over_max_msg_size_fails_with_1009(kit: Kit) -> None:
+    async with kit.client(app_of(kit.web)) as client:
+        ws = await client.ws_connect("/ws", max_msg_size=10)
+        await ws.send_str("x" * 20)  # the server echoes it: too big for us
+        msg = await ws.receive()
+        assert msg.type.name == "ERROR"
+        assert msg.data.code == 1009
+        assert (ws.closed, ws.close_code) == (True, 1009)
 
 
 @pytest.mark.parametrize(("path", "status"), [("/nope", 404), ("/plain", 200)])

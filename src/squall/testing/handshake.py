@@ -36,8 +36,8 @@ from squall.testing.websocket import (
     DEFAULT_WS_CLIENT_TIMEOUT,
     ClientWebSocketResponse,
     ClientWSTimeout,
-    _Connection,
 )
+from squall.testing.wsprotocol import WSClientProtocol
 from squall.websocket import FrameReader, Inflater, accept_key, client_key
 
 # aiohttp ws_connect options a test client cannot honour: refused by name
@@ -241,12 +241,12 @@ class Handshake:
         key = client_key()
         head = _request_head(self.method, self.url, self.request_headers(defaults, cookie, key))
         context = self._ssl_context()
-        conn: _Connection | None = None
+        conn: WSClientProtocol | None = None
         try:
             async with asyncio.timeout(limit):
                 try:
                     _, conn = await loop.create_connection(
-                        lambda: _Connection(loop),
+                        lambda: WSClientProtocol(loop),
                         self.host,
                         self.url.port or 0,
                         ssl=context,
@@ -267,7 +267,7 @@ class Handshake:
         return WSServerHandshakeError(status, message, headers)
 
     def _accept(
-        self, conn: _Connection, key: str, status: int, headers: CIMultiDictProxy[str]
+        self, conn: WSClientProtocol, key: str, status: int, headers: CIMultiDictProxy[str]
     ) -> ClientWebSocketResponse:
         """Step 3, then step 4."""
         if status != 101:

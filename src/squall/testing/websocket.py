@@ -4,10 +4,10 @@
 uses it as it uses aiohttp's: ``send_str``/``receive_str``, ``async for msg in ws``,
 ``await ws.close()``.
 
-Theory of operation: a :class:`_Connection` (an ``asyncio.Protocol`` of our own on a
-raw socket, not httpx) first collects the answer's head for the handshake, then feeds
-every read to ``squall.websocket``'s :class:`FrameReader` (server frames are not
-masked) and queues the messages. Frames go out masked (RFC 6455 5.3), built by
+Theory of operation: a :class:`WSClientProtocol` (``squall.testing.wsprotocol``, an
+``asyncio.Protocol`` on a raw socket, not httpx) first collects the answer's head for
+the handshake, then feeds every read to ``squall.websocket``'s ``FrameReader`` (server
+frames are not masked) and queues the messages. Frames go out masked (RFC 6455 5.3), built by
 ``squall.websocket.build_frame``. The response holds aiohttp's client semantics on top.
 
 Invariants (aiohttp 3.14's ``ClientWebSocketResponse``):
@@ -30,23 +30,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from squall.framework.websocket import WSMessageTypeError
-from squall.testing.errors import (
-    ClientConnectionResetError,
-    ServerDisconnectedError,
-    ServerTimeoutError,
-)
+from squall.testing.errors import ClientConnectionResetError, ServerTimeoutError
+from squall.testing.wsprotocol import PeerGone, WSClientProtocol
 from squall.websocket import (
     WS_CLOSED_MESSAGE,
     WS_CLOSING_MESSAGE,
     Deflater,
-    FrameReader,
     WebSocketError,
     WSCloseCode,
     WSMessage,
@@ -60,7 +55,6 @@ __all__ = ("ClientWSTimeout", "ClientWebSocketResponse", "WSRequestContextManage
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _CLOSE = WSMsgType.CLOSE
-_READ_LIMIT = 128 * 1024  # queued bytes past which reading pauses (as the server side)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,161 +69,12 @@ class ClientWSTimeout:
 DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
 
 
-class _PeerGone(Exception):
-    """The connection ended (EOF or reset) without a closing handshake."""
-
-
-class _Connection(asyncio.Protocol):
-    """The socket: the answer's head first, then bytes to queued messages."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, head_limit: int = 65536) -> None:
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.head: asyncio.Future[bytes] = loop.create_future()
-        self._head_limit = head_limit
-        self._buffer = b""  # the head so far; then what followed it, until start()
-        self.reader: FrameReader | None = None
-        self.queue: deque[WSMessage] = deque()
-        self.queued = 0
-        self.waiter: asyncio.Future[None] | None = None
-        self.error: WebSocketError | None = None
-        self.eof = False
-        self.rx = 0  # reads so far: the heartbeat's sign of life
-        self.read_paused = False
-        self.write_paused = False
-        self.drain_waiter: asyncio.Future[None] | None = None
-
-    # -- asyncio.Protocol --------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.rx += 1
-        if self.reader is not None:
-            self._feed(data)
-            return
-        self._buffer += data
-        if self.head.done():
-            return  # bytes after the head, before start(): kept for the reader
-        end = self._buffer.find(b"\r\n\r\n")
-        if end >= 0:
-            head, self._buffer = self._buffer[: end + 4], self._buffer[end + 4 :]
-            self.head.set_result(head)
-        elif len(self._buffer) > self._head_limit:
-            self.head.set_exception(ServerDisconnectedError("Response head too long"))
-
-    def eof_received(self) -> bool | None:
-        self.eof = True
-        self._wake()
-        return None
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self.eof = True
-        if not self.head.done():
-            self.head.set_exception(ServerDisconnectedError("Server disconnected"))
-        self._wake()
-        waiter = self.drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(ClientConnectionResetError("Connection lost"))
-
-    def pause_writing(self) -> None:
-        self.write_paused = True
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        waiter = self.drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # -- for the response --------------------------------------------------
-
-    def start(self, reader: FrameReader) -> None:
-        """The handshake is done: parse frames from now on (and what came early)."""
-        self.reader = reader
-        early, self._buffer = self._buffer, b""
-        if early:
-            self._feed(early)
-
-    def _feed(self, data: bytes) -> None:
-        assert self.reader is not None
-        queue = self.queue
-        before = len(queue)
-        try:
-            self.reader.feed(data, queue)  # type: ignore[arg-type]
-        except WebSocketError as exc:
-            self.error = exc  # after the messages before it (invariant 4)
-            self._wake()
-            return
-        if len(queue) != before:
-            self.queued += len(data)
-            if self.queued > _READ_LIMIT and not self.read_paused and self.transport:
-                self.read_paused = True  # invariant 5
-                self.transport.pause_reading()
-            self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def push(self, msg: WSMessage) -> None:
-        """Hand ``receive()`` a message of our own (CLOSING, a heartbeat's ERROR)."""
-        self.queue.append(msg)
-        self._wake()
-
-    async def next_message(self) -> WSMessage:
-        """The next queued message, waiting for one; raise what ended the input."""
-        queue = self.queue
-        while not queue:
-            if self.error is not None:
-                raise self.error
-            if self.eof:
-                raise _PeerGone
-            waiter = self.loop.create_future()
-            self.waiter = waiter
-            try:
-                await waiter
-            finally:
-                self.waiter = None
-        msg = queue.popleft()
-        if not queue:
-            self.queued = 0
-        if self.read_paused and self.queued <= _READ_LIMIT // 2 and self.transport:
-            self.read_paused = False
-            self.transport.resume_reading()
-        return msg
-
-    def write(self, data: bytes) -> None:
-        transport = self.transport
-        if self.eof or transport is None or transport.is_closing():
-            raise ClientConnectionResetError("Cannot write to closing transport")
-        transport.write(data)
-
-    async def drain(self) -> None:
-        """Wait while the transport's buffer is over its high-water mark."""
-        if not self.write_paused:
-            return
-        waiter = self.loop.create_future()
-        self.drain_waiter = waiter
-        try:
-            await waiter
-        finally:
-            self.drain_waiter = None
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
-
 class ClientWebSocketResponse:
     """A WebSocket to the test server, as aiohttp's ``ClientWebSocketResponse``."""
 
     def __init__(
         self,
-        conn: _Connection,
+        conn: WSClientProtocol,
         *,
         protocol: str | None,
         timeout: ClientWSTimeout,
@@ -485,7 +330,7 @@ class ClientWebSocketResponse:
             except (asyncio.CancelledError, TimeoutError):
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE  # as aiohttp; still open
                 raise
-            except _PeerGone:
+            except PeerGone:
                 # as aiohttp: the Close we then try to send fails, which leaves 1006
                 # and the ClientConnectionResetError as exception()
                 self._close_code = WSCloseCode.OK
