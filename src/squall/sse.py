@@ -102,10 +102,10 @@ class EventSourceResponse(StreamResponse):
 
     @ping_interval.setter
     def ping_interval(self, value: float) -> None:
-        if not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError("ping interval must be int or float")
-        if value < 0:
-            raise ValueError("ping interval must be greater then 0")
+        if value <= 0:  # as the constructor: 0 would ping in a busy loop
+            raise ValueError("ping interval must be greater than 0")
         self._ping_interval = value
 
     @property

@@ -147,3 +147,57 @@ def test_only_a_redis_asyncio_client_is_taken() -> None:
 
     with pytest.raises(TypeError):
         RedisStorage(sync_redis.Redis())  # type: ignore[arg-type]
+
+
+async def test_a_logout_is_not_undone_by_a_request_in_flight(
+    aiohttp_client: Any, redis: aioredis.Redis
+) -> None:
+    """SECURITY: a request that loaded the session before a logout deleted its
+    record does not write it back: the copied cookie stays dead."""
+    import asyncio
+
+    loaded = asyncio.Event()
+    proceed = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        session = await get_session(request)
+        loaded.set()
+        await proceed.wait()
+        session["last"] = "slow"
+        return web.Response(text="slow")
+
+    app = make_app(redis)
+    app.router.add_get("/slow", slow)
+    client = await aiohttp_client(app)
+    await client.get("/login?user=bob")
+    key = identity(client)
+    cookies = {"AIOHTTP_SESSION": key}
+
+    async def get_slow() -> Any:
+        return await client.get("/slow", cookies=cookies)
+
+    slow_request = asyncio.create_task(get_slow())
+    await asyncio.wait_for(loaded.wait(), 10)
+    await client.get("/logout")
+    assert await redis.get("AIOHTTP_SESSION_" + key) is None
+    proceed.set()
+    assert (await slow_request).status == 200
+    assert await redis.get("AIOHTTP_SESSION_" + key) is None  # not brought back
+    replay = await client.get("/", cookies=cookies)
+    assert (await replay.json())["data"] == {}
+
+
+async def test_a_failed_handler_saves_nothing(aiohttp_client: Any, redis: aioredis.Redis) -> None:
+    async def half_login(request: web.Request) -> web.Response:
+        session = await new_session(request)
+        session["user"] = "admin"
+        raise RuntimeError("second factor check failed")
+
+    app = make_app(redis)
+    app.router.add_get("/half", half_login)
+    client = await aiohttp_client(app)
+    before = set(await redis.keys("*"))
+    resp = await client.get("/half")
+    assert resp.status == 500
+    assert "Set-Cookie" not in resp.headers
+    assert set(await redis.keys("*")) == before

@@ -113,3 +113,32 @@ async def test_subapp_routes_share_the_root_session(aiohttp_client: Any) -> None
     assert await (await client.get("/")).json() == {"from": "sub"}
     await (await client.get("/sub/stream")).read()
     assert await (await client.get("/")).json() == {"from": "sub", "streamed": 1}
+
+
+async def test_a_failed_handler_commits_nothing_even_under_an_error_page() -> None:
+    """A handler raising (not an HTTPException) leaves no cookie: neither its 500
+    nor an outer middleware's error page carries the half-made session."""
+    from squall import web
+    from squall.sessions import SimpleCookieStorage, get_session, setup
+    from squall.testing import TestClient, TestServer
+
+    @web.middleware
+    async def error_page(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except RuntimeError:
+            return web.Response(status=500, text="sorry")
+
+    async def crash(request: web.Request) -> web.Response:
+        session = await get_session(request)
+        session["user"] = "admin"
+        raise RuntimeError("after the session was set")
+
+    for outer in (False, True):
+        app = web.Application(middlewares=[error_page] if outer else [])
+        setup(app, SimpleCookieStorage())
+        app.router.add_get("/", crash)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.get("/")
+            assert resp.status == 500
+            assert "Set-Cookie" not in resp.headers

@@ -319,14 +319,15 @@ def test_ping_interval_property() -> None:
     """aiohttp-sse 2.x's settable ``ping_interval`` (3.0 takes it in the constructor)."""
     resp = SQUALL.sse.EventSourceResponse(ping_interval=3)
     assert resp.ping_interval == 3
-    for value in (25, 25.0, 0):
+    for value in (25, 25.0, 0.5):
         resp.ping_interval = value
         assert resp.ping_interval == value
-    for bad in (None, "foo"):
+    for bad in (None, "foo", True):
         with pytest.raises(TypeError, match="ping interval must be int or float"):
             resp.ping_interval = bad  # type: ignore[assignment]
-    with pytest.raises(ValueError, match="ping interval must be greater then 0"):
-        resp.ping_interval = -42
+    for bad_value in (-42, 0, 0.0):  # 0 would ping in a busy loop (as the constructor refuses)
+        with pytest.raises(ValueError, match="ping interval must be greater than 0"):
+            resp.ping_interval = bad_value
 
 
 async def test_awaitable_form() -> None:

@@ -17,6 +17,8 @@ When the session is saved (aiohttp_session's rules, plus the prepare hook):
    head goes out. A change made after that cannot reach the client.
 4. A ``Response`` the handler prepared itself is refused with a RuntimeError, as
    aiohttp_session does.
+5. A handler that raises anything but an ``HTTPException`` saves nothing, as on
+   aiohttp_session: its 500 (or an outer middleware's error page) carries no cookie.
 """
 
 from __future__ import annotations
@@ -96,6 +98,14 @@ def session_middleware(storage: AbstractStorage) -> Middleware:
             if exc.prepared:
                 raise RuntimeError("Cannot save session data into prepared response") from exc
             await _save(storage, request, exc)
+            raise
+        except BaseException:
+            # a handler that failed (a 500) commits nothing: a half-done login or
+            # cart is not saved, by this middleware nor by the prepare hook into
+            # whatever error page an outer middleware answers with
+            session = request.get(SESSION_KEY)
+            if session is not None:
+                request[_SAVED_KEY] = session
             raise
         if type(response) is not Response and not isinstance(response, StreamResponse):
             raise RuntimeError(f"Expect response, not {type(response)!r}")

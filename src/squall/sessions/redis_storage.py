@@ -111,9 +111,20 @@ class RedisStorage(AbstractStorage):
                     await self._redis.delete(self.cookie_name + "_" + str(key))
                 self.save_cookie(response, "", max_age=session.max_age)
                 return
-            key = self._key_factory() if key is None else str(key)
             data = self._encoder(self._get_session_data(session))
-            await self._redis.set(self.cookie_name + "_" + key, data, ex=session.max_age)
+            if key is None or session.new:
+                key = self._key_factory() if key is None else str(key)
+                await self._redis.set(self.cookie_name + "_" + key, data, ex=session.max_age)
+            else:
+                # SECURITY: a loaded session is written back only while its record
+                # exists (xx): a logout (or expiry) that deleted it during this
+                # request must not be undone by the request saving its copy
+                key = str(key)
+                stored = await self._redis.set(
+                    self.cookie_name + "_" + key, data, ex=session.max_age, xx=True
+                )
+                if not stored:
+                    return
         except (RedisError, OSError) as error:  # as in load_session
             _unavailable("save", error)
         self.save_cookie(response, key, max_age=session.max_age)
