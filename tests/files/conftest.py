@@ -1,18 +1,34 @@
-"""A directory of files both servers serve: fixed contents and whole-second mtimes."""
+"""A directory of files both servers serve (fixed contents, whole-second mtimes);
+every async test runs on the stdlib loop and on uvloop."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 from aiohttp import web as aiohttp_web
 
 from squall import web as squall_web
 from squall.framework.fileresponse import FileResponse
 from squall.framework.routing.defs import static
+
+LOOPS: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,  # run_app's default: no loop.sendfile there
+}
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Any:
+    """Run each async test of this directory on both event loops: sending a file
+    takes a different path on each (bench/files.py measures uvloop's)."""
+    return LOOPS
+
 
 MTIME = 1_700_000_000  # whole seconds: both servers derive the same validators
 BIG = bytes(range(256)) * 4096  # 1 MiB: past the small-file read, sent in chunks

@@ -7,10 +7,14 @@ The steps, each small and named:
 2. ``plan_file`` (in a thread: every call that may block on the disk is there):
    pick the file (a precompressed ``.br``/``.zst``/``.gz`` sibling the client
    accepts, else the file), stat it, decide 304/412 by RFC 9110 13.2.2, open it,
-   decide 200/206/416 by RFC 9110 14, and read a small body right away.
+   decide 200/206/416 by RFC 9110 14, and read a small body right away. A small
+   file read whole is kept in ``SMALL_FILES``; the next request for it is
+   planned on the loop by ``plan_cached`` (a stat that must match, no thread).
 3. ``FileResponse.prepare``: turn the plan into a status and headers, then send
-   the body: a small one in the same write as the head; a large one with
-   ``loop.sendfile`` where the transport can, else in ``chunk_size`` reads.
+   the body: a small one in the same write as the head; a large one by
+   sendfile(2) straight to the socket once the transport's buffer is empty
+   (``_zero_copy``, on every loop), else (TLS, compression, ``NOSENDFILE``) in
+   ``chunk_size`` reads.
 
 A file that shrinks or vanishes while it is being sent cannot honour the
 Content-Length already sent: the connection is aborted (the client sees a short
@@ -24,11 +28,12 @@ import logging
 import math
 import os
 import pathlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from mimetypes import MimeTypes
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from squall.framework.streamresponse import StreamResponse
 from squall.http import hdrs
@@ -38,10 +43,10 @@ from squall.http.encoding import parse_accept_encoding
 from squall.http.etag import ETag, parse_etag_list
 from squall.http.ranges import RangeNotSatisfiable, content_range, parse_range_set, resolve_ranges
 from squall.http.status import body_forbidden
-from squall.typedefs import ClientDisconnectedError
+from squall.typedefs import ClientDisconnectedError, ResponseSink
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from squall.framework.request import BaseRequest
 
@@ -107,10 +112,12 @@ class _Plan:
     status: int
     st: os.stat_result | None = None
     encoding: str | None = None
-    fobj: BinaryIO | None = None
+    fd: int = -1  # the open file, for a body sent from it (the response closes it)
     body: bytes | None = None  # the slice, read already (a small file)
     start: int = 0
     count: int = 0
+    path: str = ""  # the file read: the one asked for, or its precompressed sibling
+    whole: bytes | None = None  # the whole file, read in the thread (for SMALL_FILES)
 
 
 def file_etag(st: os.stat_result) -> str:
@@ -119,9 +126,10 @@ def file_etag(st: os.stat_result) -> str:
 
 
 def _select(
-    path: pathlib.Path, accept_encoding: str
-) -> tuple[pathlib.Path, os.stat_result, str | None]:
-    """The file to send: a precompressed sibling the client takes, else ``path``."""
+    path: str, accept_encoding: str, st: os.stat_result | None = None
+) -> tuple[str, os.stat_result, str | None]:
+    """The file to send: a precompressed sibling the client takes, else ``path``
+    (whose stat the caller may have taken already)."""
     if accept_encoding:
         qualities = parse_accept_encoding(accept_encoding)
         star = qualities.get("*")
@@ -129,26 +137,19 @@ def _select(
             quality = qualities.get(coding, star)
             if not quality:
                 continue
-            sibling = path.with_name(path.name + suffix)
+            sibling = path + suffix
             try:
-                st = sibling.lstat()  # SECURITY: a sibling is never a symlink
+                sibling_st = os.lstat(sibling)  # SECURITY: a sibling is never a symlink
             except OSError:
                 continue
-            if S_ISREG(st.st_mode):
-                return sibling, st, coding
-    return path, path.stat(), None
+            if S_ISREG(sibling_st.st_mode):
+                return sibling, sibling_st, coding
+    return path, os.stat(path) if st is None else st, None
 
 
-def plan_file(path: pathlib.Path, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
-    """Decide the answer for ``path`` (runs in a thread: it stats, opens and reads).
-
-    Raises OSError when the file cannot be reached (the caller answers 403 for
-    a PermissionError, 404 otherwise).
-    """
-    file_path, st, encoding = _select(path, asked.accept_encoding)
-    if not S_ISREG(st.st_mode):
-        return _Plan(403)  # a directory, a socket, a device: never served
-    status = evaluate_preconditions(  # RFC 9110 13.2.2
+def _preconditions(asked: _Asked, st: os.stat_result, encoding: str | None) -> _Plan | None:
+    """304 or 412 as RFC 9110 13.2.2 orders the If-* fields, else None (go on)."""
+    status = evaluate_preconditions(
         asked.method,
         ETag(file_etag(st)),
         math.ceil(st.st_mtime),
@@ -157,25 +158,95 @@ def plan_file(path: pathlib.Path, asked: _Asked, small: int = SMALL_FILE) -> _Pl
         if_modified_since=asked.if_modified_since,
         if_unmodified_since=asked.if_unmodified_since,
     )
-    if status is not None:
-        return _Plan(status, st, encoding)
-    fobj = file_path.open("rb")
+    return None if status is None else _Plan(status, st, encoding)
+
+
+def plan_file(path: str, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
+    """Decide the answer for ``path`` (runs in a thread: it stats, opens and reads).
+
+    Raises OSError when the file cannot be reached (the caller answers 403 for
+    a PermissionError, 404 otherwise).
+    """
+    file_path, st, encoding = _select(path, asked.accept_encoding)
+    if not S_ISREG(st.st_mode):
+        return _Plan(403)  # a directory, a socket, a device: never served
+    plan = _preconditions(asked, st, encoding)
+    if plan is not None:
+        return plan
+    # SECURITY: O_NONBLOCK: a FIFO swapped in since the stat cannot hang the thread
+    fd = os.open(file_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        st = os.fstat(fobj.fileno())  # the file opened, not the one stat'ed before
+        st = os.fstat(fd)  # the file opened, not the one stat'ed before
+        if not S_ISREG(st.st_mode):
+            os.close(fd)
+            return _Plan(403)
         plan = _plan_range(asked, st)
         plan.encoding = encoding
+        plan.path = file_path
         if plan.status == 416:
-            fobj.close()
-            return plan
-        if plan.count <= small:
-            plan.body = os.pread(fobj.fileno(), plan.count, plan.start) if plan.count else b""
-            fobj.close()
+            os.close(fd)
+        elif st.st_size <= SMALL_FILES.file_max:  # PERF: all of it, kept for next time
+            plan.whole = whole = os.pread(fd, st.st_size, 0)
+            plan.body = whole if plan.count == st.st_size else _slice(whole, plan)
+            os.close(fd)
+        elif plan.count <= small:
+            plan.body = os.pread(fd, plan.count, plan.start) if plan.count else b""
+            os.close(fd)
         else:
-            plan.fobj = fobj
+            plan.fd = fd
         return plan
     except BaseException:
-        fobj.close()
+        os.close(fd)
         raise
+
+
+def plan_cached(path: str, asked: _Asked, st: os.stat_result | None = None) -> _Plan | None:
+    """Decide the answer for ``path`` from SMALL_FILES, on the loop; None when the
+    file is not there or changed (then ``plan_file`` must run, in a thread).
+
+    ``st`` is the stat of ``path`` if the caller took it. Raises nothing: any
+    OSError is a None (the thread finds out again and answers it).
+    """
+    try:
+        file_path, st, encoding = _select(path, asked.accept_encoding, st)
+    except OSError:
+        return None
+    whole = SMALL_FILES.get(file_path, st)
+    if whole is None:
+        return None
+    plan = _preconditions(asked, st, encoding)
+    if plan is not None:
+        return plan
+    plan = _plan_range(asked, st)
+    plan.encoding = encoding
+    plan.path = file_path
+    if plan.status != 416:
+        plan.body = whole if plan.count == st.st_size else _slice(whole, plan)
+    return plan
+
+
+async def plan_in_thread(path: str, asked: _Asked) -> _Plan:
+    """``plan_file`` in the executor; what it read whole is kept in SMALL_FILES."""
+    loop = asyncio.get_running_loop()
+    try:
+        plan = await loop.run_in_executor(None, plan_file, path, asked)
+    except PermissionError:
+        return _Plan(403)
+    except OSError:  # gone, not a directory, a symlink loop: 404 as aiohttp
+        return _Plan(404)
+    remember(plan)
+    return plan
+
+
+def remember(plan: _Plan) -> None:
+    """Keep what ``plan_file`` read whole (on the loop: SMALL_FILES is the loop's)."""
+    if plan.whole is not None and plan.st is not None:
+        SMALL_FILES.put(plan.path, plan.st, plan.whole)
+        plan.whole = None
+
+
+def _slice(whole: bytes, plan: _Plan) -> bytes:
+    return whole[plan.start : plan.start + plan.count]
 
 
 def _plan_range(asked: _Asked, st: os.stat_result) -> _Plan:
@@ -204,6 +275,178 @@ def _plan_range(asked: _Asked, st: os.stat_result) -> _Plan:
     return _Plan(206, st, start=start, count=end - start)
 
 
+# -- small files kept in memory ----------------------------------------------------
+
+
+class SmallFiles:
+    """The bytes of small files, each valid while a stat of it says it is unchanged.
+
+    PERF: a small file asked for again is answered on the loop: one stat(2) there
+    instead of a hop to a thread that stats, opens, reads and closes it
+    (bench/files.py, docs/responses.md).
+
+    NOTE: freshness. An entry holds the file's identity and version: device,
+    inode, size, mtime and ctime in nanoseconds; any write, truncation,
+    ``touch``, ``chmod``, rename over it or replacement changes one of them, and
+    the next request reads the file again. File systems stamp times at a clock
+    tick, so a write in the same tick as the one before could leave them all
+    equal (git's "racy" files): a file changed less than ``settle`` seconds ago
+    is therefore never kept.
+
+    Only the loop touches an instance (threads return what they read).
+    """
+
+    def __init__(
+        self,
+        file_max: int = 64 * 1024,
+        total_max: int = 8 * 1024 * 1024,
+        settle: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.file_max = file_max
+        self.total_max = total_max
+        self.settle = settle
+        self.clock = clock  # wall-clock seconds, as file times are
+        self._entries: dict[str, tuple[tuple[int, int, int, int, int], bytes]] = {}
+        self._total = 0
+
+    def get(self, path: str, st: os.stat_result) -> bytes | None:
+        """The bytes of ``path`` if kept and ``st`` says it has not changed since."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        if entry[0] != (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            self._drop(path)
+            return None
+        return entry[1]
+
+    def put(self, path: str, st: os.stat_result, data: bytes) -> None:
+        """Keep ``data``, read from ``path`` after ``st`` was taken, if it is all of a
+        small file that has settled; the oldest entries make room."""
+        size = len(data)
+        if size != st.st_size or size > self.file_max or not S_ISREG(st.st_mode):
+            return
+        if self.clock() - max(st.st_mtime, st.st_ctime) < self.settle:
+            return  # racy: a write in the same tick would go unseen
+        self._drop(path)
+        entries = self._entries
+        while entries and self._total + size > self.total_max:
+            self._drop(next(iter(entries)))
+        key = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        entries[path] = (key, data)
+        self._total += size
+
+    def holds(self, path: str) -> bool:
+        """True when ``path`` or one of its precompressed siblings is kept."""
+        entries = self._entries
+        return path in entries or any(path + suffix in entries for _, suffix in SIBLINGS)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._total = 0
+
+    def _drop(self, path: str) -> None:
+        entry = self._entries.pop(path, None)
+        if entry is not None:
+            self._total -= len(entry[1])
+
+
+SMALL_FILES = SmallFiles()
+
+
+# -- zero-copy sending ------------------------------------------------------------
+#
+# PERF: uvloop has no ``loop.sendfile`` for its transports, and asyncio's costs a
+# buffer-empty waiter, a reading pause and a resume per file. Both loops' transports
+# write straight to the socket when their buffer is empty, so once it is, the file
+# can go from the page cache to the socket with sendfile(2), the transport none the
+# wiser (bench/files.py: 1 MiB per server CPU-second, docs/responses.md).
+#
+# SECURITY: the socket's descriptor number is only trusted until the first await: a
+# transport closed meanwhile frees the number for another connection. Any wait for
+# the socket to drain therefore happens on a duplicate (``os.dup``) taken before
+# awaiting, which names this socket for as long as it is open, and every later
+# sendfile(2) goes to that duplicate. The duplicate is closed when the body ends,
+# however it ends (a client gone, a cancelled handler).
+
+_SENDFILE = getattr(os, "sendfile", None)
+# errors of a peer that went away, from sendfile(2) on a socket
+_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+# how often a wait for a socket that takes nothing checks that the transport lives
+RECHECK = 1.0
+
+
+async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) -> int | None:
+    """Send ``count`` bytes of ``in_fd`` from ``offset`` by sendfile(2), after what
+    the transport holds; the bytes sent, or None when this connection cannot
+    (TLS, no socket, no sendfile(2)): then nothing was sent."""
+    if _SENDFILE is None:
+        return None
+    await sink.drain()  # the head, and answers batched before it, leave the batch
+    transport = sink.transport
+    if transport is None:
+        raise ClientDisconnectedError("Connection lost")
+    if transport.get_extra_info("sslcontext") is not None:
+        return None
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return None
+    loop = asyncio.get_running_loop()
+    out_fd = sock.fileno()
+    dup = -1
+    sent = 0
+    try:
+        while transport.get_write_buffer_size():  # the transport's bytes go first
+            if dup < 0:
+                dup = os.dup(out_fd)
+            await _writable(loop, dup, transport)
+        if dup >= 0:
+            out_fd = dup  # awaited: only the duplicate is sure to be this socket
+        while sent < count:
+            try:
+                n = _SENDFILE(out_fd, in_fd, offset + sent, count - sent)
+            except BlockingIOError:
+                if dup < 0:
+                    dup = out_fd = os.dup(out_fd)  # before the first await (SECURITY)
+                await _writable(loop, dup, transport)
+                continue
+            except _GONE as exc:
+                raise ClientDisconnectedError(str(exc)) from exc
+            except OSError:
+                if sent:
+                    raise
+                return None  # a file sendfile(2) cannot read (EINVAL): read and write it
+            if not n:
+                break  # end of file: it shrank (the caller ends the connection)
+            sent += n
+    finally:
+        if dup >= 0:
+            os.close(dup)
+    return sent
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int, transport: Any) -> None:
+    """Wait until the socket ``fd`` (a duplicate: the transport owns the original)
+    can take bytes; raise ClientDisconnectedError once the transport is closing."""
+    waiter = loop.create_future()
+
+    def wake() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    loop.add_writer(fd, wake)
+    # NOTE: a transport closed while its client reads nothing never makes the
+    # duplicate writable: look at it now and then instead of waiting forever
+    timer = loop.call_later(RECHECK, wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        loop.remove_writer(fd)
+    if transport.is_closing():
+        raise ClientDisconnectedError("Connection closed while sending a file")
+
+
 class FileResponse(StreamResponse):
     """A file from disk: conditional requests, ranges and precompressed siblings."""
 
@@ -228,20 +471,18 @@ class FileResponse(StreamResponse):
             return self
         plan = self._plan
         if plan is None:
-            loop = asyncio.get_running_loop()
-            try:
-                plan = await loop.run_in_executor(None, plan_file, self._path, _Asked.of(request))
-            except PermissionError:
-                plan = _Plan(403)
-            except OSError:  # gone, not a directory, a symlink loop: 404 as aiohttp
-                plan = _Plan(404)
+            asked = _Asked.of(request)
+            path = os.fspath(self._path)
+            plan = plan_cached(path, asked) if SMALL_FILES.holds(path) else None
+            if plan is None:
+                plan = await plan_in_thread(path, asked)
         self._plan = None
-        fobj = plan.fobj
+        fd = plan.fd
         try:
             return await self._send_plan(request, plan)
         finally:
-            if fobj is not None:
-                fobj.close()
+            if fd >= 0:
+                os.close(fd)
 
     async def _send_plan(self, request: BaseRequest, plan: _Plan) -> StreamResponse | None:
         status = plan.status
@@ -289,8 +530,8 @@ class FileResponse(StreamResponse):
             return self
         if body is not None:
             await self.write(body)
-        elif plan.fobj is not None:
-            await self._send_file(request, plan.fobj, plan.start, plan.count)
+        elif plan.fd >= 0:
+            await self._send_file(request, plan.fd, plan.start, plan.count)
         return self
 
     def _send_small(self, request: BaseRequest, body: bytes) -> None:
@@ -307,34 +548,23 @@ class FileResponse(StreamResponse):
         self._body_length = len(body)
         self._eof_sent = True
 
-    async def _send_file(
-        self, request: BaseRequest, fobj: BinaryIO, offset: int, count: int
-    ) -> None:
+    async def _send_file(self, request: BaseRequest, fd: int, offset: int, count: int) -> None:
         """``count`` bytes from ``offset``: by sendfile(2) where the transport can."""
         sink = self._sink
         assert sink is not None
         sent: int | None = None
         if not NOSENDFILE and self._compressor is None:
-            transport = sink.transport  # what the connection batched goes out first
-            if transport is not None and transport.get_extra_info("sslcontext") is None:
-                loop = asyncio.get_running_loop()
-                try:
-                    sent = await loop.sendfile(transport, fobj, offset, count, fallback=False)
-                except (NotImplementedError, asyncio.SendfileNotAvailableError):
-                    sent = None  # uvloop, or a transport without it: read and write
-                except ConnectionError as exc:
-                    raise ClientDisconnectedError(str(exc)) from exc
-                if sent is not None:
-                    self._body_length += sent
+            sent = await _zero_copy(sink, fd, offset, count)
+            if sent is not None:
+                self._body_length += sent
         if sent is None:
-            sent = await self._send_chunks(fobj, offset, count)
+            sent = await self._send_chunks(fd, offset, count)
         if sent < count:
             self._truncated(request, sent, count)
 
-    async def _send_chunks(self, fobj: BinaryIO, offset: int, count: int) -> int:
+    async def _send_chunks(self, fd: int, offset: int, count: int) -> int:
         """The fallback: ``chunk_size`` reads in a thread, each written and drained."""
         loop = asyncio.get_running_loop()
-        fd = fobj.fileno()
         sent = 0
         while sent < count:
             size = min(self._chunk_size, count - sent)

@@ -14,7 +14,12 @@ SECURITY: the boundary. No request may read a file outside the directory:
    anything that is not a regular file, and never follows a symlinked
    precompressed sibling).
 
-Lookup, stat, open and a small file's read happen in one executor call.
+Lookup, stat, open and a small file's read happen in one executor call. A small
+file served before is answered on the loop (``_hot``): one stat(2) of the name
+joined to the root must find the very inode the lookup found (device and inode
+equal), and ``SMALL_FILES`` must hold its unchanged bytes; anything else goes
+through the full lookup again. SECURITY: so the cache can only ever give the
+bytes of a file that passed rules 1-4 and has not changed since.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from squall.framework.fileresponse import (
     FileResponse,
     _Asked,
     _Plan,
+    plan_cached,
     plan_file,
+    remember,
 )
 from squall.framework.response import Response
 from squall.framework.routing.resources import (
@@ -55,6 +62,7 @@ if TYPE_CHECKING:
     from squall.framework.streamresponse import StreamResponse
 
 _DRIVE = re.compile(r"[A-Za-z]:")
+HOT_NAMES = 1024  # names a static route remembers the lookup of
 
 
 def safe_name(filename: str) -> bool:
@@ -97,6 +105,10 @@ class StaticResource(PrefixResource):
         self._follow_symlinks = follow_symlinks
         self._expect_handler = expect_handler
         self._append_version = append_version
+        self._root = str(root)
+        # PERF: name -> (the file found, its path, device, inode), for small files
+        # served before; bounded, the oldest names make room
+        self._hot: dict[str, tuple[Path, str, int, int]] = {}
         self._routes: dict[str, AbstractRoute] = {
             method: ResourceRoute(
                 method,
@@ -185,16 +197,47 @@ class StaticResource(PrefixResource):
         if not safe_name(filename):  # rule 1 costs no thread
             raise HTTPNotFound()
         asked = _Asked.of(request)
+        hot = self._hot.get(filename)
+        if hot is not None:
+            plan = self._plan_hot(filename, hot, asked)
+            if plan is not None:
+                return self._respond(hot[0], plan)
         loop = asyncio.get_running_loop()
         found = await loop.run_in_executor(None, self._locate_and_plan, filename, asked)
         if isinstance(found, Response):
             return found
-        located, plan = found
+        located, plan, ident = found
+        if plan.whole is not None and ident is not None:
+            remember(plan)
+            hots = self._hot
+            if len(hots) >= HOT_NAMES:
+                del hots[next(iter(hots))]
+            hots[filename] = (located, str(located), *ident)
+        return self._respond(located, plan)
+
+    def _respond(self, located: Path, plan: _Plan) -> FileResponse:
         response = FileResponse(located, chunk_size=self._chunk_size)
         response._plan = plan
         return response
 
-    def _locate_and_plan(self, filename: str, asked: _Asked) -> Response | tuple[Path, _Plan]:
+    def _plan_hot(
+        self, filename: str, hot: tuple[Path, str, int, int], asked: _Asked
+    ) -> _Plan | None:
+        """The plan from memory, if the name still leads to the file found before."""
+        try:
+            # PERF: on the loop: a file read moments ago, its inode in the kernel's cache
+            st = os.stat(f"{self._root}/{filename}")
+        except OSError:
+            del self._hot[filename]
+            return None
+        if st.st_ino != hot[3] or st.st_dev != hot[2]:
+            del self._hot[filename]  # SECURITY: another file now: look it up again
+            return None
+        return plan_cached(hot[1], asked, st)
+
+    def _locate_and_plan(
+        self, filename: str, asked: _Asked
+    ) -> Response | tuple[Path, _Plan, tuple[int, int] | None]:
         path = self._locate(filename)
         if path is None:
             raise HTTPNotFound()
@@ -206,11 +249,16 @@ class StaticResource(PrefixResource):
         except PermissionError as error:
             raise HTTPForbidden() from error
         try:
-            return path, plan_file(path, asked)
+            plan = plan_file(str(path), asked)
+            ident = None
+            if plan.whole is not None:  # worth remembering: which inode the name led to
+                st = path.stat()
+                ident = (st.st_dev, st.st_ino)
+            return path, plan, ident
         except PermissionError:
-            return path, _Plan(403)
+            return path, _Plan(403), None
         except OSError:  # gone meanwhile, or a symlink loop
-            return path, _Plan(404)
+            return path, _Plan(404), None
 
     def _index_page(self, directory: Path) -> str:
         """The directory's listing as HTML, every name escaped, every link quoted."""
