@@ -656,6 +656,10 @@ def snapshot(src: str, rev: str | None = None) -> str:
     else:
         ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
         shutil.copytree(os.path.join(src, "squall"), os.path.join(tmp, "squall"), ignore=ignore)
+        # a mypyc build keeps its shared runtime beside the package: <hash>__mypyc.*.so
+        for name in os.listdir(src):
+            if "__mypyc" in name and name.endswith((".so", ".pyd")):
+                shutil.copy2(os.path.join(src, name), tmp)
     return tmp
 
 

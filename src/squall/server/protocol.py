@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -63,6 +64,10 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # to log with a traceback (the connection is dropped all the same)
 _CLIENTS_FAULT = (ClientDisconnectedError, MalformedBodyError, BodyTimeoutError)
 
+# PERF: on Python >= 3.12 each handler's Task starts eagerly (see _run)
+_EAGER = sys.version_info >= (3, 12)
+_Task = asyncio.Task
+
 _Entry = tuple[RequestHead, "BodyStream | EmptyBody"] | ProtocolError
 
 
@@ -81,6 +86,7 @@ class HttpProtocol(asyncio.Protocol):
         "_current",
         "_current_body",
         "_drain_waiter",
+        "_eager_step",
         "_handler",
         "_head_started",
         "_lingering",
@@ -120,6 +126,7 @@ class HttpProtocol(asyncio.Protocol):
         self._served = False  # a request head has arrived on this connection
         self._busy = False  # a handler is running
         self._task: asyncio.Task[None] | None = None
+        self._eager_step = False
         self._current: RequestHead | None = None
         self._current_body: BodyStream | EmptyBody = EMPTY_BODY
         # output
@@ -322,28 +329,44 @@ class HttpProtocol(asyncio.Protocol):
                 self._bytes_sent = 0
                 self._close_after = head.upgrade
                 coro = handler(head, body, self)
-                task, ctx, cell, drive = start(loop, coro)
-                self._task = task
                 try:
-                    # the in-place first step (stepping.start says how)
-                    try:
-                        _enter_task(loop, task)
-                    except RuntimeError:  # inside another task: the loop runs ours
-                        finished = False
-                    else:
+                    if _EAGER:
+                        # PERF: Python >= 3.12's eager Task runs the first step in its
+                        # constructor, as the current task, as aiohttp does there: a
+                        # handler that finishes in it is never scheduled nor entered
+                        # among all tasks (bench/hotpath.py, docs/performance.md
+                        # "Issue 18": -1.2 us per request on 3.12)
+                        self._eager_step = True  # self.task is the current task until set
                         try:
-                            cell[0] = ctx.run(coro.send, None)
-                            finished = False
-                        except StopIteration:
-                            cell[0] = FINISHED
-                            finished = True
-                        except BaseException:
-                            cell[0] = FINISHED
-                            raise
+                            task = _Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
                         finally:
-                            _leave_task(loop, task)
-                        if not finished:
-                            drive.send(None)  # stepping rule 3
+                            self._eager_step = False
+                        self._task = task
+                        finished = task.done()
+                        if finished:
+                            task.result()  # raise what the handler raised, as below
+                    else:
+                        task, ctx, cell, drive = start(loop, coro)
+                        self._task = task
+                        # the in-place first step (stepping.start says how)
+                        try:
+                            _enter_task(loop, task)
+                        except RuntimeError:  # inside another task: the loop runs ours
+                            finished = False
+                        else:
+                            try:
+                                cell[0] = ctx.run(coro.send, None)
+                                finished = False
+                            except StopIteration:
+                                cell[0] = FINISHED
+                                finished = True
+                            except BaseException:
+                                cell[0] = FINISHED
+                                raise
+                            finally:
+                                _leave_task(loop, task)
+                            if not finished:
+                                drive.send(None)  # stepping rule 3
                 except asyncio.CancelledError:  # as a cancelled Task is: close after it
                     self._task = None
                     self._close_after = True
@@ -708,6 +731,8 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def task(self) -> asyncio.Task[None] | None:
+        if self._eager_step:  # inside _Task(): the handler's Task is running its first step
+            return asyncio.current_task(self._loop)
         return self._task
 
     @property
