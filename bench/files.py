@@ -109,6 +109,9 @@ def make_root() -> str:
         f.write(os.urandom(1024))
     with open(os.path.join(root, "1m.bin"), "wb") as f:
         f.write(os.urandom(1024 * 1024))
+    # Squall keeps a small file in memory only once it has not changed for 2 s
+    # (fileresponse.SmallFiles.settle): measure the steady state of a static file
+    time.sleep(2.5)
     return root
 
 

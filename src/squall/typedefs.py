@@ -141,6 +141,11 @@ class ResponseSink(Protocol):
         """Bytes of the current response handed to the transport so far."""
         ...
 
+    def sent_directly(self, size: int) -> None:
+        """Count ``size`` body bytes written to the socket past the transport
+        (sendfile(2) once the transport's buffer is empty) in :attr:`bytes_sent`."""
+        ...
+
     @property
     def closing(self) -> bool:
         """True when the connection will close after the current response."""

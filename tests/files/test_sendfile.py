@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import os
 import socket
 import ssl
@@ -261,6 +262,27 @@ async def test_a_connection_closed_by_the_server_mid_send_ends(
         again = await exchange(port, build("GET", "/ok"))
     assert len(body) < SIZE  # not sent on through the duplicate after the close
     assert again.body == b"ok"
+
+
+@pytest.mark.usefixtures("no_chunks")
+async def test_the_access_log_counts_what_sendfile_sent(
+    files: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger("tests.files.access")
+    caplog.set_level(logging.INFO, logger=logger.name)  # before start: the log is on
+    runner = AppRunner(static_app(files)(web), access_log=logger, access_log_format="%r %b")
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        reply = await exchange(site.port, build("GET", "/s/big.bin"))
+    finally:
+        await runner.cleanup()  # the handler has finished: its line is logged
+    assert reply.body == DATA
+    sizes = [
+        int(r.getMessage().rsplit(" ", 1)[1]) for r in caplog.records if "big" in r.getMessage()
+    ]
+    assert len(sizes) == 1 and SIZE < sizes[0] < SIZE + 1000  # head and body
 
 
 def _closed_or_other(fd: int, identity: tuple[int, int]) -> bool:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from squall.framework.streamresponse import StreamResponse
 from squall.http import hdrs
 from squall.http.conditional import evaluate_preconditions, if_range_holds
-from squall.http.dates import parse_http_date
+from squall.http.dates import format_http_date, parse_http_date
 from squall.http.encoding import parse_accept_encoding
 from squall.http.etag import ETag, parse_etag_list
 from squall.http.ranges import RangeNotSatisfiable, content_range, parse_range_set, resolve_ranges
@@ -125,6 +125,36 @@ def file_etag(st: os.stat_result) -> str:
     return f"{st.st_mtime_ns:x}-{st.st_size:x}"
 
 
+# PERF: header values derived from a file's name and stat, computed once per
+# name or version rather than per response (bounded: emptied when full)
+_TYPES: dict[pathlib.Path, str] = {}
+_VALIDATORS: dict[tuple[int, int], tuple[str, str]] = {}
+_MEMO_MAX = 1024
+
+
+def _content_type(path: pathlib.Path) -> str:
+    """The Content-Type of a file by its name, as aiohttp guesses it."""
+    ctype = _TYPES.get(path)
+    if ctype is None:
+        if len(_TYPES) >= _MEMO_MAX:
+            _TYPES.clear()
+        ctype = _TYPES[path] = CONTENT_TYPES.guess_type(path)[0] or FALLBACK_CONTENT_TYPE
+    return ctype
+
+
+def _validators(st: os.stat_result) -> tuple[str, str]:
+    """The ETag and Last-Modified values of a file version (what the setters make)."""
+    key = (st.st_mtime_ns, st.st_size)
+    values = _VALIDATORS.get(key)
+    if values is None:
+        if len(_VALIDATORS) >= _MEMO_MAX:
+            _VALIDATORS.clear()
+        # Last-Modified rounded up as aiohttp does (RFC 9110 13.1.4; see last_modified)
+        values = (f'"{file_etag(st)}"', format_http_date(math.ceil(st.st_mtime)))
+        _VALIDATORS[key] = values
+    return values
+
+
 def _select(
     path: str, accept_encoding: str, st: os.stat_result | None = None
 ) -> tuple[str, os.stat_result, str | None]:
@@ -194,6 +224,10 @@ def plan_file(path: str, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
             os.close(fd)
         else:
             plan.fd = fd
+            if _FADVISE is not None:
+                # NOTE: sendfile(2) reads the page cache on the loop; a file not in it
+                # would make the loop wait for the disk: ask for the start now
+                _FADVISE(fd, plan.start, min(plan.count, READ_AHEAD), os.POSIX_FADV_WILLNEED)
         return plan
     except BaseException:
         os.close(fd)
@@ -370,6 +404,8 @@ SMALL_FILES = SmallFiles()
 # however it ends (a client gone, a cancelled handler).
 
 _SENDFILE = getattr(os, "sendfile", None)
+_FADVISE = getattr(os, "posix_fadvise", None)
+READ_AHEAD = 4 * 1024 * 1024  # bytes of a large body the thread asks the kernel to read
 # errors of a peer that went away, from sendfile(2) on a socket
 _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 # how often a wait for a socket that takes nothing checks that the transport lives
@@ -419,6 +455,7 @@ async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) ->
             if not n:
                 break  # end of file: it shrank (the caller ends the connection)
             sent += n
+            sink.sent_directly(n)  # the access log's %b counts them
     finally:
         if dup >= 0:
             os.close(dup)
@@ -461,7 +498,7 @@ class FileResponse(StreamResponse):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(status=status, reason=reason, headers=headers)
-        self._path = pathlib.Path(path)
+        self._path = path if isinstance(path, pathlib.Path) else pathlib.Path(path)
         self._chunk_size = chunk_size
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
@@ -490,34 +527,34 @@ class FileResponse(StreamResponse):
         if st is None or status in (403, 404):
             self.set_status(status)
             return await super().prepare(request)
-        etag = file_etag(st)
+        headers = self._headers
+        tag, last_modified = _validators(st)
         if status == 304:
             self.set_status(status)
-            self.etag = etag
-            self.last_modified = st.st_mtime
+            headers[hdrs.ETAG] = tag
+            headers[hdrs.LAST_MODIFIED] = last_modified
             return await super().prepare(request)
         if status == 412:
             self.set_status(status)
             self.content_length = 0
             return await super().prepare(request)
         if status == 416:
-            self._headers["Content-Range"] = f"bytes */{st.st_size}"
+            headers["Content-Range"] = f"bytes */{st.st_size}"
             self.set_status(status)
             return await super().prepare(request)
-        headers = self._headers
         if status == 206:
             self.set_status(status)
             headers["Content-Range"] = content_range(
                 plan.start, plan.start + plan.count, st.st_size
             )
         if hdrs.CONTENT_TYPE not in headers:
-            self.content_type = CONTENT_TYPES.guess_type(self._path)[0] or FALLBACK_CONTENT_TYPE
+            headers[hdrs.CONTENT_TYPE] = _content_type(self._path)
         if plan.encoding is not None:
             headers[hdrs.CONTENT_ENCODING] = plan.encoding
             headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
             self._compression = False  # never compressed twice
-        self.etag = etag
-        self.last_modified = st.st_mtime
+        headers[hdrs.ETAG] = tag
+        headers[hdrs.LAST_MODIFIED] = last_modified
         self.content_length = plan.count
         headers["Accept-Ranges"] = "bytes"
         body = plan.body

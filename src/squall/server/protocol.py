@@ -701,6 +701,9 @@ class HttpProtocol(asyncio.Protocol):
     def bytes_sent(self) -> int:
         return self._bytes_sent
 
+    def sent_directly(self, size: int) -> None:
+        self._bytes_sent += size
+
     @property
     def closing(self) -> bool:
         return (

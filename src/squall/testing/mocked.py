@@ -88,6 +88,9 @@ class MockedSink:
         self.output.append((kind, value))
         self.bytes_sent += size
 
+    def sent_directly(self, size: int) -> None:
+        self._record("sent_directly", size, size)
+
     def send_response(
         self, version: Any, status: int, reason: str, headers: Any, body: bytes, keep_alive: Any
     ) -> None:
