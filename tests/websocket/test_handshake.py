@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from squall.websocket import accept_key
-from tests.websocket.conftest import TIMEOUT, one_route, serve
+from tests.websocket.conftest import SQUALL, TIMEOUT, one_route, serve
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 1.3's example
 
@@ -30,7 +30,8 @@ def app_for(stack: Any, **ws_kwargs: Any) -> Any:
 async def exchange(port: int, headers: dict[str, str]) -> tuple[bytes, dict[str, str], bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    writer.write(f"GET /ws HTTP/1.1\r\nHost: t\r\n{lines}\r\n".encode())
+    # surrogateescape: a test may send any byte ("\udce9" goes out as 0xE9)
+    writer.write(f"GET /ws HTTP/1.1\r\nHost: t\r\n{lines}\r\n".encode("utf-8", "surrogateescape"))
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
     status, *fields = head.decode("latin-1").split("\r\n")
     parsed = {}
@@ -108,6 +109,22 @@ async def test_bad_handshake_is_a_400_with_aiohttps_text(
     assert status == b"HTTP/1.1 400 Bad Request"
     assert fields["content-type"] == "text/plain; charset=utf-8"
     assert body.decode() == text
+
+
+@pytest.mark.parametrize("char", ["\udce9", "é"], ids=["byte 0xE9", "UTF-8 e-acute"])
+async def test_a_non_ascii_key_is_a_400_and_the_server_goes_on(char: str) -> None:
+    """aiohttp answers 500 with a logged traceback (b64decode raises ValueError, not
+    binascii.Error); Squall answers its bad-key 400, then serves the next request."""
+    key = KEY[:-2] + char + "="
+    async with serve(SQUALL.web, app_for(SQUALL)) as port:
+        status, fields, body = await exchange(port, {**GOOD, "Sec-WebSocket-Key": key})
+        assert status == b"HTTP/1.1 400 Bad Request"
+        assert fields["content-type"] == "text/plain; charset=utf-8"
+        # aiohttp's text for a bad key (a lone byte shown as repr() escapes it)
+        assert body.decode() == f"Handshake error: {key!r}"
+        status, _, body = await exchange(port, GOOD)
+    assert status == b"HTTP/1.1 101 Switching Protocols"
+    assert body == b"True None None 0"
 
 
 @pytest.mark.parametrize(
