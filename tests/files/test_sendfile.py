@@ -7,6 +7,7 @@ Each test runs on both loops (conftest). Waits are on events the server reports
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import logging
 import os
@@ -310,6 +311,24 @@ async def test_compression_reads_and_compresses(files: Path) -> None:
         reply = await exchange(port, build("GET", "/f", headers={"Accept-Encoding": "gzip"}))
     assert reply.header("Content-Encoding") == "gzip"
     assert gzip.decompress(reply.body) == DATA
+
+
+async def test_a_file_sendfile_cannot_read_is_read_and_written(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sendfile(2) refusing the file before a byte went (EINVAL: some file systems)
+    leaves the body to the fallback; after bytes went, it could not."""
+    calls: list[int] = []
+
+    def refuse(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls.append(offset)
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(fileresponse, "_SENDFILE", refuse)
+    async with serve(web, static_app(files)) as port:
+        reply = await exchange(port, build("GET", "/s/big.bin", headers={"Range": "bytes=9-"}))
+    assert calls == [9]
+    assert reply.status == 206 and reply.body == DATA[9:]
 
 
 @pytest.fixture(scope="session")
