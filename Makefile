@@ -48,9 +48,16 @@ pytest: $(STAMP) browser redis
 
 test: lint types layers pytest
 
+# Squall, aiohttp, the fastest peer (granian + starlette, its own venv in build/; left
+# out when it cannot be installed) and the bare httptools + uvloop ceiling, R=3; the
+# tables and a chart go to bench/results/bench-<stamp>.{md,json,svg}
+BENCH_SERVERS ?= squall aiohttp granian-starlette limit
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
-	$(PY) bench/run.py
+	if sh tools/ensure-peers.sh; then servers="$(BENCH_SERVERS)"; \
+	else echo "bench: no peer venv, measuring without it" >&2; \
+		servers="$(filter-out granian-starlette,$(BENCH_SERVERS))"; fi; \
+	$(PY) bench/run.py $$servers
 
 # The atheris targets in fuzz/ (see fuzz/README.md), FUZZ_TIME seconds each; not part
 # of `make test`. Corpora stay in build/fuzz between runs, failing inputs go to

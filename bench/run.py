@@ -37,6 +37,8 @@ import tempfile
 import time
 import urllib.request
 
+import chart  # bench/chart.py, beside this file
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 APPS, LUA, RESULTS = (os.path.join(HERE, d) for d in ("apps", "lua", "results"))
@@ -55,7 +57,15 @@ SERVERS = {
     "aiohttp-log": ("{py} aiohttp_app.py {port} --access-log", ("plaintext", "param")),
     # on request only, the ceiling: one canned answer, so nothing to route
     "limit": ("{py} limit_app.py {port}", ("plaintext", "pipeline")),
+    # on request only (make bench): the fastest peer of ../shared/bench/peers on this
+    # machine kind, in its own venv (--peer-py; tools/ensure-peers.sh builds it)
+    "granian-starlette": (
+        "{peer_py} -m granian --interface asgi --host 127.0.0.1 --port {port} --workers 1"
+        " --http 1 --no-ws --loop uvloop --log-level warning starlette_app:app",
+        ("plaintext", "json", "param", "echo", "pipeline"),
+    ),
 }
+DEFAULT_PEER_PY = os.path.join(ROOT, "build", "peers-venv", "bin", "python")
 DEFAULT_SERVERS = ("squall", "aiohttp")
 BASELINE = "aiohttp"  # ratios are other server / this one
 
@@ -133,7 +143,7 @@ class Server:
 
     def __init__(self, name: str, args: argparse.Namespace, log_path: str) -> None:
         self.name, self.log_path = name, log_path
-        self.cmd = SERVERS[name][0].format(py=args.py, port="{port}")
+        self.cmd = SERVERS[name][0].format(py=args.py, peer_py=args.peer_py, port="{port}")
         self.cpu = args.server_cpu
         self.env = args.envs.get(name)
         self.port = 0
@@ -605,6 +615,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, default=2, help="seconds of wrk after each start")
     ap.add_argument("--tests", default=",".join(TESTS), help="comma-separated subset")
     ap.add_argument("--py", default=os.environ.get("BENCH_PY", DEFAULT_PY))
+    ap.add_argument("--peer-py", default=DEFAULT_PEER_PY, help="python of the peers' venv")
     ap.add_argument(
         "--src",
         default=os.path.join(ROOT, "src"),
@@ -715,8 +726,9 @@ def main() -> None:
             json.dump({"meta": meta, "runs": runs, "summary": summary}, f, indent=1)
         with open(base + ".md", "w") as f:
             f.write(report)
+        chart.write_chart(base + ".svg", {"meta": meta, "summary": summary}, BASELINE)
         print(report)
-        log(f"written: {base}.md, {base}.json")
+        log(f"written: {base}.md, {base}.json, {base}.svg")
 
 
 if __name__ == "__main__":
