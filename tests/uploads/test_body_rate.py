@@ -151,3 +151,78 @@ async def test_a_route_can_opt_out() -> None:
     finally:
         await server.close()
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\n15")
+
+
+async def test_a_burst_buys_no_more_than_the_grace() -> None:
+    """Review finding: averaged from the start, 1 MiB at once bought 73 minutes of
+    trickling at 1 B/s. The credit is capped at rate x grace: cut within about
+    grace + 1 s of waiting, whatever the burst."""
+    clock = Clock()
+    body = stream(clock)  # 240 B/s, 5 s grace: at most 1,200 bytes of credit
+    body.feed(b"x" * (1 << 20))
+    await body.readany()
+    cut_at = None
+    for second in range(1, 60):
+        reader = asyncio.ensure_future(body.readany())
+        await asyncio.sleep(0)
+        clock.now = float(second)
+        if body.too_slow():
+            cut_at = second
+            body.feed_eof()
+            await reader
+            break
+        body.feed(b"y")  # 1 byte a second
+        await reader
+    # 1,200 of credit at the first look, then 239 B/s short: past -240 (the slack)
+    # at the look after 6 more seconds (the old average: after 4,369 s)
+    assert cut_at == 8, cut_at
+
+
+async def test_honest_upload_after_a_burst_and_with_pauses_is_never_cut() -> None:
+    """The cap only limits the credit: a client above the rate keeps going,
+    packets two seconds apart included (the credit, once earned, covers them)."""
+    clock = Clock()
+    body = stream(clock)
+    body.feed(b"x" * 100_000)
+    await body.readany()
+    fed = 0
+    for _ in range(200):
+        reader = asyncio.ensure_future(body.readany())
+        await asyncio.sleep(0)
+        for _ in range(4):  # the server asks four times between two packets
+            clock.now += 0.5
+            assert not body.too_slow(), clock.now
+        body.feed(b"x" * 500)  # 250 B/s in packets every 2 s
+        fed += len(await reader)
+    assert fed == 200 * 500
+
+
+async def test_server_cuts_a_trickle_after_a_burst() -> None:
+    """Over a socket: 512 KiB at once, then a byte every 0.1 s. The old average
+    held this for 52 s of waiting (the body completed: 200); now a 408."""
+    server = TestServer(rate_app(squall_web), min_body_rate=10_000.0, min_body_rate_grace=0.2)
+    await server.start_server()
+    burst = 1 << 19  # under client_max_size
+    pieces = 150  # hang guard: 150 x 0.1 s
+    answer = b""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        head = build("POST", "/read", headers=[("Content-Length", str(burst + pieces))])
+        writer.write(head + b"x" * burst)
+        try:
+            for _ in range(pieces):
+                await writer.drain()
+                try:
+                    answer = await asyncio.wait_for(reader.read(1000), 0.1)
+                    break
+                except TimeoutError:
+                    writer.write(b"y")
+            if not answer:
+                answer = await asyncio.wait_for(reader.read(1000), 15)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+    finally:
+        await server.close()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:60]

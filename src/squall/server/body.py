@@ -7,9 +7,16 @@ so a body never has to fit in memory unless the handler asks for all of it.
 
 The minimum data rate (R.U.D.Y., a body trickled a byte at a time): the stream
 adds up the time its reader spends waiting for bytes, and ``too_slow()`` says
-when, past the grace, the bytes received average less than ``min_rate`` per
-second of that waiting (less one second of slack). Only waiting time counts: a
-handler that is slow to read never makes its client look slow.
+when, past the grace, the bytes received fall short of ``min_rate`` per second of
+that waiting (less one second of slack). Only waiting time counts: a handler that
+is slow to read never makes its client look slow.
+
+SECURITY: the account is a balance, bytes in and ``min_rate`` out per second of
+waiting, and the credit it may hold is capped at ``min_rate * grace``: averaged
+from the start, a 1 MiB burst bought 73 minutes of trickling at 1 byte a second.
+With the cap, a body that falls below the rate is cut within about
+``grace + 1`` s of waiting whatever came before, while a client sending steadily
+above the rate only ever gains.
 """
 
 from __future__ import annotations
@@ -50,6 +57,9 @@ class BodyStream:
         "_min_rate",
         "_owner",
         "_paused",
+        "_rate_credit",
+        "_rate_received",
+        "_rate_waited",
         "_received",
         "_size",
         "_wait_began",
@@ -84,6 +94,10 @@ class BodyStream:
         self._grace = grace
         self._waited = 0.0
         self._wait_began: float | None = None
+        # the rate's account, as of the last too_slow(): balance, bytes, waiting
+        self._rate_credit = 0.0
+        self._rate_received = 0
+        self._rate_waited = 0.0
 
     # -- the protocol's side -------------------------------------------------
 
@@ -124,7 +138,9 @@ class BodyStream:
 
     def too_slow(self) -> bool:
         """True when, past the grace, the body arrives slower than the minimum rate
-        (bytes received per second of the reader's waiting, on the stream's clock)."""
+        (bytes received per second of the reader's waiting, on the stream's clock,
+        with at most the grace's worth of credit). The server asks about once a
+        second; each call settles the account up to now."""
         rate = self._min_rate
         clock = self._clock
         if not rate or clock is None or self._complete or self._exc is not None:
@@ -132,9 +148,21 @@ class BodyStream:
         waited = self._waited
         if self._wait_began is not None:
             waited += clock() - self._wait_began
+        # settle the account: the rate is due for the waiting since the last look,
+        # the bytes since then are paid in, and the credit is capped (a burst
+        # buys at most the grace's worth of time)
+        credit = (
+            self._rate_credit
+            - rate * (waited - self._rate_waited)
+            + (self._received - self._rate_received)
+        )
+        credit = min(credit, rate * self._grace)
+        self._rate_credit = credit
+        self._rate_received = self._received
+        self._rate_waited = waited
         # one second of slack: bytes come in packets, and a client sending steadily
         # above the rate must not be cut just before its next packet lands
-        return waited > self._grace and self._received < rate * (waited - _RATE_SLACK)
+        return waited > self._grace and credit < -rate * _RATE_SLACK
 
     # -- the reader's side ---------------------------------------------------
 
