@@ -252,4 +252,8 @@ async def test_deeply_nested_json_is_400(
         b"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
     )
     assert status == b"HTTP/1.1 400 Bad Request"
-    assert text == b"Invalid JSON body: Nested too deeply"
+    # a RecursionError on 3.11; 3.12's deeper C stack may read to the end first
+    assert text in (
+        b"Invalid JSON body: Nested too deeply",
+        b"Invalid JSON body: Expecting value",
+    )
