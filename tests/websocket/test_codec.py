@@ -210,3 +210,50 @@ def test_compressed_fragments_and_rsv1_rules() -> None:
     with pytest.raises(WebSocketError) as info:
         feed_all(FrameReader(inflater=Inflater()), frame(2, b"\xff\xff\xff", rsv=4))
     assert info.value.code == 1007
+
+
+def finished(data: bytes, history: bytes = b"") -> bytes:
+    """``data`` deflated with Z_FINISH: its last block has BFINAL set."""
+    if history:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=history)
+    else:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FINISH)
+
+
+@pytest.mark.parametrize("step", [None, 1, 3])
+def test_final_blocks_then_more_messages(step: int | None) -> None:
+    """RFC 7692 7.2.3.4: a message may end in a final block; the next one starts a
+    new stream that keeps the LZ77 window (7.2.2)."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=b"HelloHello, worldx")
+    synced = (c.compress(b", world, world") + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    data = (
+        frame(1, bytes.fromhex("f348cdc9c9070000"), rsv=4)  # the RFC's example
+        + frame(1, finished(b"Hello, world", b"Hello"), rsv=4)  # refers back
+        + frame(1, finished(b"x"), fin=False, rsv=4)  # the final block, then 7.2.1's 0x00
+        + frame(0, b"\x00")
+        + frame(1, synced, rsv=4)  # a flushed message after the ended streams
+    )
+    assert feed_all(FrameReader(inflater=Inflater()), data, step) == [
+        (WSMsgType.TEXT, "Hello", ""),
+        (WSMsgType.TEXT, "Hello, world", ""),
+        (WSMsgType.TEXT, "x", ""),
+        (WSMsgType.TEXT, ", world, world", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    "payloads",
+    [
+        [finished(b"x") + b"\x00\x00"],
+        [finished(b"x") + b"\x01"],
+        [finished(b"x") + finished(b"y")],
+        [finished(b"x"), b"\x00", b"\x00"],
+    ],
+)
+def test_data_after_a_final_block_is_1007(payloads: list[bytes]) -> None:
+    inflater = Inflater()
+    with pytest.raises(WebSocketError) as info:
+        for i, payload in enumerate(payloads):
+            inflater.inflate(payload, None, i == len(payloads) - 1)
+    assert info.value.code == 1007

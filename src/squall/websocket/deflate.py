@@ -15,6 +15,8 @@ Rules:
 5. SECURITY: inflating is bounded; a message may not inflate past
    ``max_msg_size`` (zlib's ``max_length``), so a small frame cannot become a
    huge buffer (a "deflate bomb").
+6. A message may end in a final block (BFINAL=1, RFC 7692 7.2.3.4): the next
+   message starts a fresh stream with the same window (see :class:`Inflater`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from squall.websocket.codes import WebSocketError, WSCloseCode
 # (0x00 0x00 0xff 0xff) that is left off the wire and added back before inflating
 TRAILER = b"\x00\x00\xff\xff"
 _FLAGS = ("server_no_context_takeover", "client_no_context_takeover")
+_WINDOW = 32768  # the LZ77 window of a 15-bit stream, the largest a peer may use
+# rule 6: what may follow a final block in its message, with and without the trailer
+_AFTER_FINAL = (TRAILER, b"\x00" + TRAILER)
+_AFTER_FINAL_SO_FAR = (b"", b"\x00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +137,40 @@ class Deflater:
 
 
 class Inflater:
-    """Decompresses incoming messages frame by frame, bounded (rule 5)."""
+    """Decompresses incoming messages frame by frame, bounded (rule 5).
 
-    __slots__ = ("_decompressor",)
+    Rule 6, RFC 7692 7.2.3.4: a sender may end a message with a DEFLATE block whose
+    BFINAL bit is set. zlib's stream is then over (``eof``): the next message is
+    read by a fresh decompressor, primed with the LZ77 window the ended one had
+    (the last 32 KiB inflated), because 7.2.2 has the receiver decompress each new
+    message "using the LZ77 sliding window used to process the last compressed
+    message" unless no context takeover was agreed (a primed window is then
+    harmless). In the same message only the empty stored block of 7.2.1 may follow
+    the final block (its header byte 0x00 on the wire, then our ``TRAILER``);
+    anything else is refused with 1007, and at most those 5 bytes are ever kept.
+    """
+
+    __slots__ = ("_after", "_decompressor", "_window")
 
     def __init__(self) -> None:
         self._decompressor = zlib.decompressobj(-15)
+        # what followed a final block in the current message (None: no final block)
+        self._after: bytes | None = None
+        self._window = bytearray()  # the last _WINDOW..2*_WINDOW bytes inflated
 
     def inflate(self, data: bytes, room: int | None, last: bool) -> bytes:
         """Inflate one frame's payload; ``last`` for the message's final frame.
 
         ``room`` is how many bytes the message may still grow by (None: no bound).
-        Raise 1009 past it, 1007 on data that is not deflate.
+        Raise 1009 past it, 1007 on data that is not deflate (or follows the
+        message's final block).
         """
         if last:
             data += TRAILER
+        after = self._after
+        if after is not None:  # the stream ended in an earlier frame of this message
+            self._after_final(after + data, last)
+            return b""
         d = self._decompressor
         try:
             # max_length one past the room: getting that byte proves the overflow
@@ -157,4 +182,30 @@ class Inflater:
             raise WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG, "Decompressed message exceeds size limit"
             )
+        # PERF: only the window's tail is kept; bytearray drops its head in place
+        window = self._window
+        if len(out) >= _WINDOW:
+            window[:] = memoryview(out)[-_WINDOW:]
+        elif out:
+            window += out
+            if len(window) > 2 * _WINDOW:
+                del window[:-_WINDOW]
+        if d.eof:  # rule 6: a final block
+            self._after_final(d.unused_data, last)
         return out
+
+    def _after_final(self, after: bytes, last: bool) -> None:
+        """Check what followed a final block so far; start the next stream at the
+        message's end."""
+        if after not in (_AFTER_FINAL if last else _AFTER_FINAL_SO_FAR):
+            raise WebSocketError(
+                WSCloseCode.INVALID_TEXT, "Invalid deflate data: data after the final block"
+            )
+        if not last:
+            self._after = after
+            return
+        self._after = None
+        window = bytes(self._window[-_WINDOW:])
+        self._decompressor = (
+            zlib.decompressobj(-15, zdict=window) if window else zlib.decompressobj(-15)
+        )
