@@ -142,3 +142,54 @@ async def test_unknown_or_broken_codings() -> None:
     assert (broken.status, broken.body) == (400, b"Invalid compressed body")
     assert (cut.status, cut.body) == (400, b"Truncated compressed body")
     assert identity.body == b"3 abc"
+
+
+@pytest.mark.parametrize("path", ["/read", "/content"])
+async def test_gzip_members_are_all_read_as_aiohttp(path: str) -> None:
+    """RFC 1952 2.2: a gzip body may be several members; Squall read only the first."""
+    body = gzip.compress(TEXT[:1000]) + gzip.compress(b"") + gzip.compress(TEXT)
+    data = build("POST", path, headers=[("Content-Encoding", "gzip")], body=body)
+    reply = await same(app_factory, data)
+    assert reply.body.startswith(str(1000 + len(TEXT)).encode())
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+async def test_an_empty_compressed_body_is_empty(coding: str) -> None:
+    """aiohttp answers 200 with nothing read; Squall said "Truncated compressed body"."""
+    data = build("POST", "/read", headers=[("Content-Encoding", coding)], body=b"")
+    if coding == "zstd":  # aiohttp's zstd needs backports.zstd: Squall alone
+        async with serve(squall_web, app_factory) as port:
+            reply = await exchange(port, data)
+    else:
+        reply = await same(app_factory, data)
+    assert (reply.status, reply.body) == (200, b"0 ")
+
+
+async def test_what_follows_the_end_is_400_and_the_connection_goes_on() -> None:
+    """Trailing bytes after a gzip member (or a deflate or zstd stream) were dropped
+    in silence; aiohttp fails the read too (a 500 there)."""
+    bodies = [
+        ("gzip", gzip.compress(TEXT) + b"garbage"),
+        ("deflate", zlib.compress(TEXT) + b"garbage"),
+        ("zstd", encoded("zstd", TEXT) + b"garbage"),
+    ]
+    async with serve(squall_web, app_factory) as port:
+        for coding, body in bodies:
+            for path in ("/read", "/content"):
+                data = build("POST", path, headers=[("Content-Encoding", coding)], body=body)
+                reply = await exchange(port, data)
+                assert (reply.status, reply.body) == (
+                    400,
+                    b"Data after the end of the compressed body"
+                    if coding != "zstd"
+                    else b"Invalid compressed body",
+                ), (coding, path)
+                assert reply.after == "HTTP/1.1 404 Not Found"  # the whole body had come
+        frames = build(
+            "POST",
+            "/read",
+            headers=[("Content-Encoding", "zstd")],
+            body=encoded("zstd", b"ab") + encoded("zstd", b"cd"),
+        )
+        two = await exchange(port, frames)
+    assert two.body == b"4 abcd"

@@ -20,13 +20,14 @@ class DecodedBody:
     """A BodySource over another one, decompressing; ``received`` counts the
     decompressed bytes handed out."""
 
-    __slots__ = ("_decompressor", "_done", "_pending", "_raw", "received")
+    __slots__ = ("_decompressor", "_done", "_fed", "_pending", "_raw", "received")
 
     def __init__(self, raw: BodySource, decompressor: Decompressor) -> None:
         self._raw = raw
         self._decompressor = decompressor
         self._pending = b""
         self._done = False
+        self._fed = False  # a raw byte arrived: the coding's end is checked
         self.received = 0
 
     def is_complete(self) -> bool:
@@ -49,8 +50,10 @@ class DecodedBody:
                 data = await self._raw.readany()
                 if not data:
                     self._done = True
-                    decompressor.finish()
+                    if self._fed:  # an empty body is an empty body, as on aiohttp
+                        decompressor.finish()
                     break
+                self._fed = True
                 decompressor.feed(data)
         except MultipartError as exc:
             raise HTTPBadRequest(text=str(exc)) from None
