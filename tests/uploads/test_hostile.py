@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from framework._wire import build, serve
+from framework._wire import build, exchange, same, serve
 from squall import web as squall_web
 
 from .conftest import add_probe, alive, field, multipart, post, raw
@@ -172,3 +172,93 @@ async def test_never_closing_part_on_a_connection_left_open_is_bounded() -> None
     finally:
         await server.close()
     assert answer.startswith(b"HTTP/1.1 408")
+
+
+def nested(depth: int) -> bytes:
+    """A file ``depth`` levels of multipart/mixed deep inside a form (boundary q0z)."""
+    head = tail = b""
+    for i in range(depth):
+        head += (
+            b'--q%dz\r\nContent-Disposition: form-data; name="n"\r\n'
+            b"Content-Type: multipart/mixed; boundary=q%dz\r\n\r\n" % (i, i + 1)
+        )
+        tail = b"\r\n--q%dz--\r\n" % (i + 1) + tail
+    leaf = b'--q%dz\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhi'
+    return head + leaf % depth + tail + b"\r\n--q0z--\r\n"
+
+
+def walk_app(w: Any) -> Any:
+    async def walk(reader: Any, depth: int, out: list[str]) -> None:
+        async for part in reader:
+            if hasattr(part, "filename"):
+                out.append(f"{depth}:{part.name}:{part.filename}:{(await part.read()).decode()}")
+            else:
+                await walk(part, depth + 1, out)
+
+    async def handler(request: Any) -> Any:
+        out: list[str] = []
+        await walk(await request.multipart(), 0, out)
+        return w.Response(text=",".join(out))
+
+    app = w.Application()
+    app.router.add_post("/walk", handler)
+    return add_probe(w, app)
+
+
+async def test_nesting_up_to_four_levels_as_aiohttp() -> None:
+    reply = await same(walk_app, post("/walk", nested(4), ct("q0z")))
+    assert reply.body == b"4:f:a.txt:hi"
+
+
+@pytest.mark.parametrize("depth", [5, 400, 3000])
+async def test_nesting_deeper_is_400(depth: int) -> None:
+    """Review finding: no bound, so a RecursionError (500) from about 350 levels and
+    CPU spent on every level below (aiohttp has no bound either: 200 at 5)."""
+    async with serve(squall_web, walk_app) as port:
+        answer = await raw(port, post("/walk", nested(depth), ct("q0z")))
+        await alive(port)
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request"), answer[:200]
+    assert text == b"Multipart nested over 4 levels deep"
+
+
+async def test_save_uploads_refuses_deep_nesting(tmp_path: Any) -> None:
+    from squall.framework.uploads import save_uploads
+
+    def factory(w: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            form = await save_uploads(await request.multipart(), tmp_path, max_size=100)
+            return w.Response(text=",".join(s.filename or "" for s in form.files))
+
+        app = w.Application()
+        app.router.add_post("/save", handler)
+        return app
+
+    async with serve(squall_web, factory) as port:
+        deep = await exchange(port, post("/save", nested(1000), ct("q0z")))
+        fine = await exchange(port, post("/save", nested(2), ct("q0z")))
+    assert (deep.status, deep.body) == (400, b"Multipart nested over 4 levels deep")
+    assert (fine.status, fine.body) == (200, b"a.txt")
+
+
+async def test_max_depth_is_a_parameter() -> None:
+    from squall.framework.multipart import MultipartReader
+
+    def factory(w: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            reader = MultipartReader(request.headers, request.content, max_depth=1)
+            out: list[str] = []
+            async for part in reader:
+                async for inner in part:
+                    out.append(type(inner).__name__)
+            return w.Response(text=",".join(out))
+
+        app = w.Application()
+        app.router.add_post("/one", handler)
+        return app
+
+    async with serve(squall_web, factory) as port:
+        one = await exchange(port, post("/one", nested(1), ct("q0z")))
+        two = await exchange(port, post("/one", nested(2), ct("q0z")))
+    assert (one.status, one.body) == (200, b"BodyPartReader")
+    assert (two.status, two.body) == (400, b"Multipart nested over 1 levels deep")

@@ -16,6 +16,8 @@ Rules:
    aiohttp; ``read_chunk()`` is not.
 3. The decoder's errors become HTTP errors here (400, 413, 415), so a hostile
    body gets a short answer and never a traceback.
+4. Nesting is bounded (``max_depth``, 4 by default): a ``multipart/*`` part one
+   level deeper is a 400 before any of its bytes are read.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ from squall.multipart.codecs import content_decoder, transfer_decoder
 from squall.multipart.decoder import DEFAULT_MAX_PARTS
 
 _LINE_LIMIT = 2**19  # as request.content.readline()
+# SECURITY: each level of nesting decodes every byte of the parts below it once
+# more, and walking the levels recurses; RFC 7578 4.3 deprecates multipart/mixed in
+# forms, and mail nests two or three levels (mixed, alternative, related)
+DEFAULT_MAX_DEPTH = 4
 _DECODE_STEP = 64 * 1024
 
 
@@ -280,8 +286,8 @@ class BodyPartReader:
             decoder = transfer_decoder(self.headers.get("Content-Transfer-Encoding"))
             data = decoder.decode(data) + decoder.flush()
             coding = self.headers.get(hdrs.CONTENT_ENCODING)
-            if self._is_form_data or not coding:
-                return data
+            if self._is_form_data or not coding or not data:
+                return data  # an empty part is empty in any coding, as on aiohttp
             inflater = content_decoder(coding)
             if inflater is None:
                 return data
@@ -353,7 +359,9 @@ class _PartSource:
 
 class MultipartReader:
     """A multipart body, part by part (aiohttp's API): ``await reader.next()``
-    gives each part in turn, then None; ``async for part in reader`` too."""
+    gives each part in turn, then None; ``async for part in reader`` too. A
+    ``multipart/*`` part comes as a nested reader, at most ``max_depth`` levels
+    deep (deeper: 400)."""
 
     def __init__(
         self,
@@ -363,6 +371,7 @@ class MultipartReader:
         client_max_size: int = sys.maxsize,
         max_size: int = 0,
         max_parts: int = DEFAULT_MAX_PARTS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         self.headers = headers
         mimetype, params = parse_content_type(headers.get(hdrs.CONTENT_TYPE, ""))
@@ -376,6 +385,8 @@ class MultipartReader:
         self._feed = _Feed(content, decoder, max_size)
         self._client_max_size = client_max_size
         self._max_parts = max_parts
+        self._max_depth = max_depth
+        self._depth = 0  # how deep inside the body's own reader this one is
         self._default_charset: str | None = None
         self._last: BodyPartReader | None = None
         self._at_eof = False
@@ -442,12 +453,17 @@ class MultipartReader:
         )
         self._last = part
         if parse_content_type(headers.get(hdrs.CONTENT_TYPE, ""))[0].startswith("multipart/"):
-            return MultipartReader(
+            if self._depth >= self._max_depth:
+                raise HTTPBadRequest(text=f"Multipart nested over {self._max_depth} levels deep")
+            nested = MultipartReader(
                 headers,
                 _PartSource(part),
                 client_max_size=self._client_max_size,
                 max_parts=self._max_parts,
+                max_depth=self._max_depth,
             )
+            nested._depth = self._depth + 1
+            return nested
         return part
 
     async def release(self) -> None:
