@@ -106,16 +106,31 @@ async def save_uploads(
     max_size: int,
     max_files: int = 16,
     max_field_size: int = 64 * 1024,
+    max_fields: int = 1000,
+    max_fields_total: int = 1024 * 1024,
 ) -> SavedForm:
     """Save every file part of ``reader`` into ``folder`` (each at most ``max_size``
     bytes, at most ``max_files`` of them) and collect the text fields (each at most
-    ``max_field_size`` bytes). On any error the files stored so far are removed."""
+    ``max_field_size`` bytes, at most ``max_fields`` of them and ``max_fields_total``
+    bytes in all, else 413). A part with an empty ``filename`` (a file input left
+    empty) is a text field, as in ``post()``. On any error the files stored so far
+    are removed."""
     saved = SavedForm()
+    # SECURITY: the fields are held in memory (a str of up to twice their bytes
+    # once decoded), so they are bounded as a whole, not only one by one
+    budget = max_fields_total
     try:
         async for part in iter_parts(reader):
-            if part.filename is None:
-                data = await _read_field(part, max_field_size)
-                saved.fields.add(part.name or "", data.decode(part.get_charset("utf-8"), "replace"))
+            if not part.filename:
+                if len(saved.fields) >= max_fields:
+                    raise HTTPRequestEntityTooLarge(
+                        max_size=max_fields, text=f"More than {max_fields} form fields"
+                    )
+                name = part.name or ""
+                budget -= len(name)
+                data = await _read_field(part, max_field_size, budget, max_fields_total)
+                budget -= len(data)
+                saved.fields.add(name, _text(data, part.get_charset("utf-8")))
                 continue
             if len(saved.files) >= max_files:
                 raise HTTPRequestEntityTooLarge(
@@ -129,10 +144,27 @@ async def save_uploads(
     return saved
 
 
-async def _read_field(part: BodyPartReader, limit: int) -> bytes:
-    data = b""
-    while chunk := await part.read_chunk(_CHUNK):
-        data += chunk
-        if len(data) > limit:
+async def _read_field(part: BodyPartReader, limit: int, budget: int, total: int) -> bytes:
+    """The field's bytes: over ``limit``, 400; over what is left of the form's
+    ``budget`` (``total`` bytes in all, names included), 413."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if size > budget:
+            raise HTTPRequestEntityTooLarge(
+                max_size=total, text=f"Form fields over {total} bytes in all"
+            )
+        chunk = await part.read_chunk(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
             raise HTTPBadRequest(text=f"Form field over {limit} bytes")
-    return data
+        chunks.append(chunk)
+
+
+def _text(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset, "replace")
+    except LookupError:  # the client's charset names no codec
+        raise HTTPBadRequest(text="Unsupported charset") from None
