@@ -9,7 +9,9 @@ SECURITY: the boundary. No request may read a file outside the directory:
    the resolved directory; with ``follow_symlinks=True`` it is the path before
    resolving that must (the URL cannot climb out, a link may point anywhere,
    as aiohttp defines the option).
-3. A directory is a 403 unless ``show_index``; its index page escapes every name.
+3. A directory is a 403 unless ``show_index``; its index page escapes every name
+   (bytes that are not UTF-8 shown as U+FFFD). A name the file system refuses
+   (too long, a loop, a file as a directory) is a 404.
 4. What remains is a regular file, sent by ``FileResponse`` (which refuses
    anything that is not a regular file, and never follows a symlinked
    precompressed sibling).
@@ -30,6 +32,7 @@ import hashlib
 import html
 import os
 import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +66,19 @@ if TYPE_CHECKING:
 
 _DRIVE = re.compile(r"[A-Za-z]:")
 HOT_NAMES = 1024  # names a static route remembers the lookup of
+
+
+def _shown(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 become U+FFFD (never a 500)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _href(path: str) -> str:
+    """A URL path for a file name: percent-encoded; a name that is not UTF-8 by
+    its own bytes (``%FF``), as ``quote_path`` cannot take a surrogate."""
+    if path.isascii() or _shown(path) == path:
+        return quote_path(path)
+    return urllib.parse.quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def safe_name(filename: str) -> bool:
@@ -153,10 +169,14 @@ class StaticResource(PrefixResource):
         url = URL.build(path=self._prefix, encoded=True) / name
         if append_version:
             path = self._locate(name)
-            if path is not None and path.is_file():
-                with path.open("rb") as f:
-                    digest = hashlib.sha256(f.read()).digest()
-                return url.with_query({self.VERSION_KEY: base64.urlsafe_b64encode(digest).decode()})
+            try:
+                if path is not None and path.is_file():
+                    with path.open("rb") as f:
+                        digest = hashlib.sha256(f.read()).digest()
+                    version = base64.urlsafe_b64encode(digest).decode()
+                    return url.with_query({self.VERSION_KEY: version})
+            except OSError:  # unreadable, or a name too long: the URL without a version
+                pass
         return url
 
     def get_info(self) -> dict[str, Any]:
@@ -248,6 +268,11 @@ class StaticResource(PrefixResource):
                 return Response(text=self._index_page(path), content_type="text/html")
         except PermissionError as error:
             raise HTTPForbidden() from error
+        except OSError as error:
+            # NOTE: a name the file system refuses (ENAMETOOLONG: a component past
+            # 255 bytes or a path past 4096) or cannot walk (ELOOP, ENOTDIR...):
+            # nothing is there to serve (aiohttp answers a 500 with a traceback)
+            raise HTTPNotFound() from error
         try:
             plan = plan_file(str(path), asked)
             ident = None
@@ -261,15 +286,19 @@ class StaticResource(PrefixResource):
             return path, _Plan(404), None
 
     def _index_page(self, directory: Path) -> str:
-        """The directory's listing as HTML, every name escaped, every link quoted."""
+        """The directory's listing as HTML, every name escaped, every link quoted.
+
+        A name that is not UTF-8 (its bytes arrive as surrogates) is shown with
+        U+FFFD in their place and linked by its bytes percent-encoded.
+        """
         relative = directory.relative_to(self._directory).as_posix()
-        title = f"Index of /{html.escape(relative)}"
+        title = f"Index of /{html.escape(_shown(relative))}"
         items = []
         for entry in sorted(directory.iterdir()):
             rel = entry.relative_to(self._directory).as_posix()
-            href = quote_path(f"{self._prefix}/{rel}")
+            href = _href(f"{self._prefix}/{rel}")
             label = entry.name + "/" if entry.is_dir() else entry.name
-            items.append(f'<li><a href="{href}">{html.escape(label)}</a></li>')
+            items.append(f'<li><a href="{href}">{html.escape(_shown(label))}</a></li>')
         listing = "<ul>\n" + "\n".join(items) + "\n</ul>"
         return (
             f"<html>\n<head>\n<title>{title}</title>\n</head>\n"
