@@ -6,8 +6,9 @@ The steps, each small and named:
    read on the loop into plain values.
 2. ``plan_file`` (in a thread: every call that may block on the disk is there):
    pick the file (a precompressed ``.br``/``.zst``/``.gz`` sibling the client
-   accepts, else the file), stat it, decide 304/412 by RFC 9110 13.2.2, open it,
-   decide 200/206/416 by RFC 9110 14, and read a small body right away. A small
+   accepts, else the file; any sibling means ``Vary``), stat it, decide 304/412
+   by RFC 9110 13.2.2, open it, decide 200/206/416 by RFC 9110 14 (a 206, 412
+   or 416 is never compressed on the way), and read a small body right away. A small
    file read whole is kept in ``SMALL_FILES``; the next request for it is
    planned on the loop by ``plan_cached`` (a stat that must match, no thread).
 3. ``FileResponse.prepare``: turn the plan into a status and headers, then send
@@ -35,6 +36,7 @@ from mimetypes import MimeTypes
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
+from squall.framework.compression import add_vary
 from squall.framework.streamresponse import StreamResponse
 from squall.http import hdrs
 from squall.http.conditional import evaluate_preconditions, if_range_holds
@@ -75,6 +77,8 @@ for _ctype, _ext in (
 
 # Precompressed siblings, tried in this order among those the client accepts.
 SIBLINGS = (("br", ".br"), ("zstd", ".zst"), ("gzip", ".gz"))
+# statuses never compressed on the way (enable_compression): FileResponse._start_compression
+_UNCODED = frozenset((206, 412, 416))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ class _Plan:
     count: int = 0
     path: str = ""  # the file read: the one asked for, or its precompressed sibling
     whole: bytes | None = None  # the whole file, read in the thread (for SMALL_FILES)
+    varies: bool = False  # a precompressed sibling exists: the answer depends on Accept-Encoding
 
 
 def file_etag(st: os.stat_result) -> str:
@@ -156,28 +161,39 @@ def _validators(st: os.stat_result) -> tuple[str, str]:
 
 
 def _select(
-    path: str, accept_encoding: str, st: os.stat_result | None = None
-) -> tuple[str, os.stat_result, str | None]:
+    path: str, accept_encoding: str, st: os.stat_result | None = None, probe_all: bool = True
+) -> tuple[str, os.stat_result, str | None, bool]:
     """The file to send: a precompressed sibling the client takes, else ``path``
-    (whose stat the caller may have taken already)."""
-    if accept_encoding:
-        qualities = parse_accept_encoding(accept_encoding)
+    (whose stat the caller may have taken already); and whether a sibling exists.
+
+    A sibling makes the answer depend on Accept-Encoding, which every response
+    from the file then says with ``Vary`` (RFC 9110 12.5.5; 15.4.5 for a 304),
+    the identity one too. ``probe_all`` looks for the siblings the client does
+    not take as well (the thread's way); without it only the accepted ones are
+    looked for (the loop's way: ``plan_cached`` knows the rest from SMALL_FILES).
+    """
+    varies = False
+    if accept_encoding or probe_all:
+        qualities = parse_accept_encoding(accept_encoding) if accept_encoding else {}
         star = qualities.get("*")
         for coding, suffix in SIBLINGS:
             quality = qualities.get(coding, star)
-            if not quality:
+            if not quality and (varies or not probe_all):
                 continue
-            sibling = path + suffix
             try:
-                sibling_st = os.lstat(sibling)  # SECURITY: a sibling is never a symlink
+                sibling_st = os.lstat(path + suffix)  # SECURITY: a sibling is never a symlink
             except OSError:
                 continue
             if S_ISREG(sibling_st.st_mode):
-                return sibling, sibling_st, coding
-    return path, os.stat(path) if st is None else st, None
+                if quality:
+                    return path + suffix, sibling_st, coding, True
+                varies = True
+    return path, os.stat(path) if st is None else st, None, varies
 
 
-def _preconditions(asked: _Asked, st: os.stat_result, encoding: str | None) -> _Plan | None:
+def _preconditions(
+    asked: _Asked, st: os.stat_result, encoding: str | None, varies: bool
+) -> _Plan | None:
     """304 or 412 as RFC 9110 13.2.2 orders the If-* fields, else None (go on)."""
     status = evaluate_preconditions(
         asked.method,
@@ -188,7 +204,7 @@ def _preconditions(asked: _Asked, st: os.stat_result, encoding: str | None) -> _
         if_modified_since=asked.if_modified_since,
         if_unmodified_since=asked.if_unmodified_since,
     )
-    return None if status is None else _Plan(status, st, encoding)
+    return None if status is None else _Plan(status, st, encoding, varies=varies)
 
 
 def plan_file(path: str, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
@@ -197,10 +213,10 @@ def plan_file(path: str, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
     Raises OSError when the file cannot be reached (the caller answers 403 for
     a PermissionError, 404 otherwise).
     """
-    file_path, st, encoding = _select(path, asked.accept_encoding)
+    file_path, st, encoding, varies = _select(path, asked.accept_encoding)
     if not S_ISREG(st.st_mode):
         return _Plan(403)  # a directory, a socket, a device: never served
-    plan = _preconditions(asked, st, encoding)
+    plan = _preconditions(asked, st, encoding, varies)
     if plan is not None:
         return plan
     # SECURITY: O_NONBLOCK: a FIFO swapped in since the stat cannot hang the thread
@@ -212,6 +228,7 @@ def plan_file(path: str, asked: _Asked, small: int = SMALL_FILE) -> _Plan:
             return _Plan(403)
         plan = _plan_range(asked, st)
         plan.encoding = encoding
+        plan.varies = varies
         plan.path = file_path
         if plan.status == 416:
             os.close(fd)
@@ -242,17 +259,20 @@ def plan_cached(path: str, asked: _Asked, st: os.stat_result | None = None) -> _
     OSError is a None (the thread finds out again and answers it).
     """
     try:
-        file_path, st, encoding = _select(path, asked.accept_encoding, st)
+        file_path, st, encoding, varies = _select(path, asked.accept_encoding, st, False)
     except OSError:
         return None
-    whole = SMALL_FILES.get(file_path, st)
-    if whole is None:
+    kept = SMALL_FILES.get(file_path, st)
+    if kept is None:
         return None
-    plan = _preconditions(asked, st, encoding)
+    whole, siblings = kept
+    varies = varies or siblings
+    plan = _preconditions(asked, st, encoding, varies)
     if plan is not None:
         return plan
     plan = _plan_range(asked, st)
     plan.encoding = encoding
+    plan.varies = varies
     plan.path = file_path
     if plan.status != 416:
         plan.body = whole if plan.count == st.st_size else _slice(whole, plan)
@@ -275,7 +295,7 @@ async def plan_in_thread(path: str, asked: _Asked) -> _Plan:
 def remember(plan: _Plan) -> None:
     """Keep what ``plan_file`` read whole (on the loop: SMALL_FILES is the loop's)."""
     if plan.whole is not None and plan.st is not None:
-        SMALL_FILES.put(plan.path, plan.st, plan.whole)
+        SMALL_FILES.put(plan.path, plan.st, plan.whole, plan.varies)
         plan.whole = None
 
 
@@ -327,6 +347,12 @@ class SmallFiles:
     equal (git's "racy" files): a file changed less than ``settle`` seconds ago
     is therefore never kept.
 
+    NOTE: an entry also remembers whether a precompressed sibling existed when
+    the file was read (the ``Vary`` of its identity answers). A sibling added or
+    removed later changes nothing of the file, so that flag may be stale until
+    the file changes: only ``Vary`` on an identity answer depends on it (the
+    siblings a client accepts are looked for at every request).
+
     Only the loop touches an instance (threads return what they read).
     """
 
@@ -341,11 +367,13 @@ class SmallFiles:
         self.total_max = total_max
         self.settle = settle
         self.clock = clock  # wall-clock seconds, as file times are
-        self._entries: dict[str, tuple[tuple[int, int, int, int, int], bytes]] = {}
+        # path -> (identity and version, (bytes, a precompressed sibling existed))
+        self._entries: dict[str, tuple[tuple[int, int, int, int, int], tuple[bytes, bool]]] = {}
         self._total = 0
 
-    def get(self, path: str, st: os.stat_result) -> bytes | None:
-        """The bytes of ``path`` if kept and ``st`` says it has not changed since."""
+    def get(self, path: str, st: os.stat_result) -> tuple[bytes, bool] | None:
+        """The bytes of ``path`` and whether it had a precompressed sibling, if kept
+        and ``st`` says it has not changed since."""
         entry = self._entries.get(path)
         if entry is None:
             return None
@@ -354,9 +382,10 @@ class SmallFiles:
             return None
         return entry[1]
 
-    def put(self, path: str, st: os.stat_result, data: bytes) -> None:
+    def put(self, path: str, st: os.stat_result, data: bytes, siblings: bool = False) -> None:
         """Keep ``data``, read from ``path`` after ``st`` was taken, if it is all of a
-        small file that has settled; the oldest entries make room."""
+        small file that has settled; the oldest entries make room. ``siblings``:
+        a precompressed sibling of it was seen."""
         size = len(data)
         if size != st.st_size or size > self.file_max or not S_ISREG(st.st_mode):
             return
@@ -367,7 +396,7 @@ class SmallFiles:
         while entries and self._total + size > self.total_max:
             self._drop(next(iter(entries)))
         key = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        entries[path] = (key, data)
+        entries[path] = (key, (data, siblings))
         self._total += size
 
     def holds(self, path: str) -> bool:
@@ -382,7 +411,7 @@ class SmallFiles:
     def _drop(self, path: str) -> None:
         entry = self._entries.pop(path, None)
         if entry is not None:
-            self._total -= len(entry[1])
+            self._total -= len(entry[1][0])
 
 
 SMALL_FILES = SmallFiles()
@@ -531,11 +560,17 @@ class FileResponse(StreamResponse):
             return await super().prepare(request)
         headers = self._headers
         tag, last_modified = _validators(st)
+        if plan.varies or (status == 304 and self._compression and self._compression_force is None):
+            # RFC 9110 12.5.5: which file (or coding) depends on Accept-Encoding;
+            # 15.4.5: a 304 carries the Vary its 200 would
+            headers[hdrs.VARY] = add_vary(headers.get(hdrs.VARY), hdrs.ACCEPT_ENCODING)
         if status == 304:
             self.set_status(status)
             headers[hdrs.ETAG] = tag
             headers[hdrs.LAST_MODIFIED] = last_modified
             return await super().prepare(request)
+        if status in _UNCODED:
+            self._compression = False  # see _start_compression
         if status == 412:
             self.set_status(status)
             self.content_length = 0
@@ -553,7 +588,6 @@ class FileResponse(StreamResponse):
             headers[hdrs.CONTENT_TYPE] = _content_type(self._path)
         if plan.encoding is not None:
             headers[hdrs.CONTENT_ENCODING] = plan.encoding
-            headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
             self._compression = False  # never compressed twice
         headers[hdrs.ETAG] = tag
         headers[hdrs.LAST_MODIFIED] = last_modified
@@ -572,6 +606,14 @@ class FileResponse(StreamResponse):
         elif plan.fd >= 0:
             await self._send_file(request, plan.fd, plan.start, plan.count)
         return self
+
+    def _start_compression(self, request: BaseRequest) -> None:
+        # RFC 9110 14.4: a Content-Range counts bytes of the representation the
+        # 200 would carry; a 206 compressed on the way would say offsets of the
+        # file over bytes of another coding. 412 and 416 have no body to code.
+        # (Checked here too: a prepare hook may enable compression late.)
+        if self._status not in _UNCODED:
+            super()._start_compression(request)
 
     def _send_small(self, request: BaseRequest, body: bytes) -> None:
         """Head and a small body in one write, after the prepare hooks ran."""

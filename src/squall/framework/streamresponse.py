@@ -187,11 +187,13 @@ class StreamResponse(MutableMapping[Any, Any]):
         """The coding this response goes out with, None for none (RFC 9110 12.5.3).
 
         A response the handler already encoded (its own Content-Encoding), or one
-        that has no body, is left alone. Unless forced, the answer depends on the
-        request's Accept-Encoding, which the Vary field tells caches.
+        whose status has no body (1xx, 204, 304), is left alone. Unless forced, the
+        answer depends on the request's Accept-Encoding, which the Vary field tells
+        caches. HEAD gets the coding a GET would (RFC 9110 8.6, 9.3.2: the same
+        Content-Encoding and Vary, a Content-Length only if it is the coded one).
         """
         headers = self._headers
-        if hdrs.CONTENT_ENCODING in headers or body_forbidden(request.method, self._status):
+        if hdrs.CONTENT_ENCODING in headers or bodiless_status(request.method, self._status):
             return None
         force = self._compression_force
         if force is not None:
