@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+# The interpreter's phrases, as aiohttp takes them: Python 3.13 follows RFC 9110's
+# new names (413 "Content Too Large", 414 "URI Too Long", 416 "Range Not
+# Satisfiable", 422 "Unprocessable Content"), 3.11 and 3.12 keep the old ones
 REASONS: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
-# RFC 9110 renamed these; aiohttp (and most clients' logs) still use the old phrases.
-REASONS[413] = "Request Entity Too Large"
-REASONS[414] = "Request-URI Too Long"
-REASONS[416] = "Requested Range Not Satisfiable"
-REASONS[422] = "Unprocessable Entity"
 
 
 def reason_for(status: int) -> str:
