@@ -7,8 +7,10 @@ import os
 import zlib
 from typing import Any
 
+import aiohttp
 import pytest
 
+from squall.framework.websocket import WebSocketResponse
 from tests.websocket.conftest import SQUALL, close_frame, frame, one_route, serve
 
 DEFLATE = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
@@ -120,3 +122,51 @@ async def test_data_after_the_final_block_fails_with_1007(raw_ws: Any, frames: l
         assert await conn.reader.readexactly(4) == close_frame(1007)
         assert await conn.read_rest() in (b"", b"<reset>")
     assert seen[0] == ("ERROR", 1007)
+
+
+async def test_a_per_message_compress_leaves_later_messages_intact() -> None:
+    """``send_str(..., compress=9)`` between ordinary messages: aiohttp's client reads
+    every one right (a one-off compressor made the following messages decode to
+    wrong bytes, on aiohttp's server too, so Squall only)."""
+    texts = ["hello world, hello world, the quick brown fox", "Z" * 50, "Z" * 50 + "hello"] * 2
+
+    async def handler(request: Any) -> Any:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        for i, text in enumerate(texts):
+            await ws.send_str(text, compress=9 if i % 3 == 1 else None)
+        await ws.send_bytes(b"hello world" * 10, compress=10)
+        await ws.send_json({"k": "hello world"}, compress=12)
+        await ws.close()
+        return ws
+
+    got: list[Any] = []
+    async with serve(SQUALL.web, one_route(SQUALL, handler)) as port:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"http://127.0.0.1:{port}/ws", compress=15) as ws:
+                assert ws.compress == 15
+                async for msg in ws:
+                    got.append(msg.data if msg.type is aiohttp.WSMsgType.TEXT else msg)
+    assert got[: len(texts)] == texts
+    assert got[len(texts)].data == b"hello world" * 10
+    assert got[len(texts) + 1 :] == ['{"k": "hello world"}']
+
+
+async def test_per_message_compress_without_deflate_sends_plain_frames(raw_ws: Any) -> None:
+    """No permessage-deflate agreed: ``compress=N`` never sets RSV1."""
+
+    async def handler(request: Any) -> Any:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("plain " * 30, compress=9)
+        await ws.send_bytes(b"plain", compress=15)
+        await ws.close()
+        return ws
+
+    async with serve(SQUALL.web, one_route(SQUALL, handler)) as port:
+        conn = await raw_ws(port)
+        assert await conn.read_frame() == (0x81, b"plain " * 30)
+        assert await conn.read_frame() == (0x82, b"plain")
+        assert await conn.read_frame() == (0x88, b"\x03\xe8")
+        conn.send(frame(8, b"\x03\xe8"))
+        assert await conn.read_rest() == b""

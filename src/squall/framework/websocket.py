@@ -11,13 +11,16 @@ Invariants:
 1. Flow control both ways. Writing: ``send_*`` returns at once while the
    transport's buffer is under its high-water mark, else waits for
    ``resume_writing`` (a client that reads nothing cannot grow our memory).
-   Reading: past ``_READ_LIMIT`` queued bytes the transport stops reading until
-   the handler has taken messages out.
+   Reading: each queued message counts its payload plus ``_MSG_COST`` (the
+   objects holding it, so empty messages count too); past ``_READ_LIMIT`` the
+   transport stops reading until the handler has taken the queue down to half.
+   Any number of tasks may wait for the writing side at once (all are woken).
 2. One reader: ``receive()`` may not run twice at once (aiohttp's rule); ``close()``
    from another task wakes it with a CLOSING message first.
 3. The closing handshake: a close we receive is answered with the same code
    (RFC 6455 5.5.1) and the transport closed; a close we send waits up to
-   ``timeout`` for the peer's, then the transport is closed either way.
+   ``timeout`` (for the peer to read it and to answer), then the transport is
+   closed either way, aborted when unsent bytes would keep it open.
 4. A protocol error is answered with a Close carrying its code (1002, 1007,
    1009) and the connection fails; ``receive()`` reports it as an ERROR message.
 5. Every open WebSocket is in its application's registry until its connection
@@ -33,6 +36,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from squall.framework.exceptions import HTTPBadRequest
@@ -78,6 +82,10 @@ _PING = WSMsgType.PING
 _PONG = WSMsgType.PONG
 _THRESHOLD_CONNLOST_ACCESS = 5  # receive() after the close: CLOSED this often, then raise
 _READ_LIMIT = 128 * 1024  # queued bytes past which reading pauses (aiohttp's 2 x 64 KiB)
+# what a queued message costs beyond its payload: its tuple, the bytes/str object
+# and the deque's slot (CPython: 80 + 33..49 + 8 bytes), so a flood of empty
+# messages is bounded as well (invariant 1)
+_MSG_COST = 128
 _SPLIT_WRITE = 16 * 1024  # past this a payload is not copied behind its header
 
 
@@ -101,11 +109,17 @@ class _PeerGone(Exception):
     """The connection ended (EOF or reset) without a closing handshake."""
 
 
+def _cost(msg: WSMessage) -> int:
+    """What ``msg`` counts against ``_READ_LIMIT`` (invariant 1)."""
+    data = msg[1]
+    return _MSG_COST + len(data) if isinstance(data, str | bytes) else _MSG_COST
+
+
 class _Connection(asyncio.Protocol):
     """The connection after the 101: bytes to queued messages, frames to the transport."""
 
     __slots__ = (
-        "drain_waiter",
+        "drain_waiters",
         "eof",
         "error",
         "loop",
@@ -124,14 +138,15 @@ class _Connection(asyncio.Protocol):
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.queue: deque[WSMessage] = deque()
-        self.queued = 0  # bytes (as received) behind the queued messages; over-counts
+        self.queued = 0  # the queued messages' cost (_cost), at least one read behind
         self.waiter: asyncio.Future[None] | None = None
         self.error: WebSocketError | None = None
         self.eof = False  # the connection is gone
         self.rx = 0  # reads so far: the heartbeat's sign of life
         self.read_paused = False
         self.write_paused = False
-        self.drain_waiter: asyncio.Future[None] | None = None
+        # every task waiting in drain(), each on a future of its own (invariant 1)
+        self.drain_waiters: list[asyncio.Future[None]] = []
 
     # -- asyncio.Protocol --------------------------------------------------
 
@@ -148,8 +163,12 @@ class _Connection(asyncio.Protocol):
             self.error = exc  # after the messages before it (rule 4)
             self._wake()
             return
-        if len(queue) != before:
-            self.queued += len(data)
+        added = len(queue) - before
+        if added:
+            if added == 1:
+                self.queued += _cost(queue[-1])
+            else:
+                self.queued += sum(map(_cost, islice(reversed(queue), added)))
             if self.queued > _READ_LIMIT and not self.read_paused and self.transport:
                 self.read_paused = True  # invariant 1
                 self.transport.pause_reading()
@@ -163,18 +182,20 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self.eof = True
         self._wake()
-        waiter = self.drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(ClientDisconnectedError("Connection lost"))
+        waiters, self.drain_waiters = self.drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(ClientDisconnectedError("Connection lost"))
 
     def pause_writing(self) -> None:
         self.write_paused = True
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        waiter = self.drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        waiters, self.drain_waiters = self.drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     # -- for the response --------------------------------------------------
 
@@ -185,14 +206,13 @@ class _Connection(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(None)
 
-    def taken(self) -> None:
-        """A message left the queue: resume reading once it has room (invariant 1)."""
-        queue = self.queue
-        if not queue:
-            self.queued = 0
-        elif self.read_paused:  # rare: recount what is really queued
-            self.queued = sum(len(m[1]) for m in queue if isinstance(m[1], str | bytes))
-        if self.read_paused and self.queued <= _READ_LIMIT // 2 and self.transport:
+    def taken(self, msg: WSMessage) -> None:
+        """``msg`` left the queue: resume reading once it has room (invariant 1)."""
+        # NOTE: CLOSING/ERROR messages the response queues itself were never
+        # counted, hence the floor at 0
+        queued = self.queued - _cost(msg) if self.queue else 0
+        self.queued = queued if queued > 0 else 0
+        if self.read_paused and queued <= _READ_LIMIT // 2 and self.transport:
             self.read_paused = False
             self.transport.resume_reading()
 
@@ -211,7 +231,7 @@ class _Connection(asyncio.Protocol):
             finally:
                 self.waiter = None
         msg = queue.popleft()
-        self.taken()
+        self.taken(msg)
         return msg
 
     def write(self, data: bytes) -> None:
@@ -227,15 +247,22 @@ class _Connection(asyncio.Protocol):
         if not self.write_paused:
             return
         waiter = self.loop.create_future()
-        self.drain_waiter = waiter
+        self.drain_waiters.append(waiter)
         try:
             await waiter
         finally:
-            self.drain_waiter = None
+            if waiter in self.drain_waiters:  # cancelled: the others keep waiting
+                self.drain_waiters.remove(waiter)
 
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
+    def close(self, abort: bool = False) -> None:
+        """Close the transport; ``abort`` drops what it has not sent yet (a peer
+        that does not read would otherwise hold it open for ever)."""
+        transport = self.transport
+        if transport is not None:
+            if abort and transport.get_write_buffer_size():
+                transport.abort()
+            else:
+                transport.close()
 
 
 # -- the shutdown registry (invariant 5) ----------------------------------------
@@ -496,7 +523,7 @@ class WebSocketResponse(StreamResponse):
         if self._waiting and not self._closing:
             conn.queue.append(WSMessage(WSMsgType.ERROR, exc, None))
             conn._wake()
-        conn.close()
+        conn.close(abort=True)  # a dead peer may have left unsent bytes behind
 
     def _cancel_heartbeat(self) -> None:
         if self._heartbeat_cb is not None:
@@ -512,15 +539,15 @@ class WebSocketResponse(StreamResponse):
         self._close_code = code
         self._cancel_heartbeat()
 
-    def _close_transport(self, code: int | None = None) -> None:
+    def _close_transport(self, code: int | None = None, abort: bool = False) -> None:
         if code is not None:
             self._close_code = code
         if self._conn is not None:
-            self._conn.close()
+            self._conn.close(abort)
 
     # -- sending ---------------------------------------------------------------
 
-    def _write_frame(self, opcode: int, payload: bytes, compress: int | None) -> None:
+    def _write_frame(self, opcode: int, payload: bytes) -> None:
         conn = self._conn
         if conn is None:
             raise RuntimeError("Call .prepare() first")
@@ -529,8 +556,12 @@ class WebSocketResponse(StreamResponse):
         rsv1 = False
         deflater = self._deflater
         if deflater is not None and opcode < 8:
-            if compress:  # aiohttp's per-message window: a fresh compressor
-                deflater = Deflater(min(compress, int(self._compress)), True)
+            # NOTE: ``send_*(compress=N)`` (aiohttp's per-message window) is
+            # accepted and not used: a one-off compressor's message enters the
+            # peer's LZ77 window but not our shared compressor's history, so with
+            # context takeover every later message would decode to wrong bytes
+            # (RFC 7692 7.2.2; aiohttp has that bug). The shared compressor's window
+            # is never wider than the one agreed.
             payload = deflater.compress(payload)
             rsv1 = True
         head = frame_header(opcode, len(payload), rsv1=rsv1)
@@ -544,7 +575,7 @@ class WebSocketResponse(StreamResponse):
         self, message: bytes, opcode: WSMsgType, compress: int | None = None
     ) -> None:
         """Send one frame with ``opcode``."""
-        self._write_frame(opcode, bytes(message), compress)
+        self._write_frame(opcode, bytes(message))
         conn = self._conn
         if conn is not None and conn.write_paused:
             await conn.drain()
@@ -559,7 +590,7 @@ class WebSocketResponse(StreamResponse):
         if n < 126 and conn is not None and self._deflater is None and not self._close_sent:
             conn.write(bytes((0x81, n)) + payload)  # PERF: a short frame, inline
         else:
-            self._write_frame(1, payload, compress)
+            self._write_frame(1, payload)
         if conn is not None and conn.write_paused:
             await conn.drain()
 
@@ -569,7 +600,7 @@ class WebSocketResponse(StreamResponse):
         """Send a BINARY message; waits while the client is slow to read."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        self._write_frame(2, data if type(data) is bytes else bytes(data), compress)
+        self._write_frame(2, data if type(data) is bytes else bytes(data))
         conn = self._conn
         if conn is not None and conn.write_paused:
             await conn.drain()
@@ -610,27 +641,35 @@ class WebSocketResponse(StreamResponse):
     async def close(
         self, *, code: int = WSCloseCode.OK, message: bytes | str = b"", drain: bool = True
     ) -> bool:
-        """Start (or finish) the closing handshake; True if this call closed it."""
+        """Start (or finish) the closing handshake; True if this call closed it.
+
+        Takes at most ``timeout`` seconds in all (invariant 3): for the peer to
+        read what is queued and the Close, then to answer it.
+        """
         conn = self._conn
         if conn is None:
             raise RuntimeError("Call .prepare() first")
         if self._closed:
             return False
         self._set_closed()
+        timeout = self._timeout
+        deadline = None if timeout is None else conn.loop.time() + timeout
         try:
             try:
                 payload = close_payload(code, message)
-                self._write_frame(WSMsgType.CLOSE, payload, None)
+                self._write_frame(WSMsgType.CLOSE, payload)
             finally:
                 self._close_sent = True
             if drain:
-                await conn.drain()
-        except (TimeoutError, asyncio.CancelledError):
-            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE)
+                # a peer that reads nothing must not hold close() for ever
+                async with asyncio.timeout_at(deadline):
+                    await conn.drain()
+        except asyncio.CancelledError:
+            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE, abort=True)
             raise
-        except Exception as exc:  # the peer is gone: the close is as done as it gets
+        except Exception as exc:  # the peer is gone or stuck: the close is as done as it gets
             self._exception = exc
-            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE)
+            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE, abort=True)
             return True
         if self._waiting:  # invariant 2: wake the reader before reading ourselves
             self._close_wait = conn.loop.create_future()
@@ -641,18 +680,18 @@ class WebSocketResponse(StreamResponse):
             self._close_transport()
             return True
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout_at(deadline):
                 while True:
                     msg = await conn.next_message()
                     if msg[0] is _CLOSE:
                         self._close_transport(msg[1])
                         return True
         except asyncio.CancelledError:
-            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE)
+            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE, abort=True)
             raise
         except Exception as exc:  # timeout, protocol error or EOF: nothing more to wait for
             self._exception = exc
-            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE)
+            self._close_transport(WSCloseCode.ABNORMAL_CLOSURE, abort=True)
             return True
 
     # -- receiving -------------------------------------------------------------
@@ -696,7 +735,7 @@ class WebSocketResponse(StreamResponse):
                 if not queue and not conn.read_paused:
                     conn.queued = 0
                 else:
-                    conn.taken()
+                    conn.taken(msg)
             elif conn.error is not None:
                 exc = conn.error
                 self._close_code = exc.code
