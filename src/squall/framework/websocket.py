@@ -318,6 +318,7 @@ class WebSocketResponse(StreamResponse):
     """A WebSocket, server side, as aiohttp's ``web.WebSocketResponse``."""
 
     _length_check = False
+    _in_close = False  # a close() is under way: the handler's end leaves it the connection
 
     def __init__(
         self,
@@ -440,6 +441,8 @@ class WebSocketResponse(StreamResponse):
         # a handler that failed or was cancelled leaves its connection behind:
         # nobody else would ever close it
         self._set_closed()
+        if self._in_close:
+            return  # a close() under way (another task's) ends the connection itself
         if self._conn is not None:
             self._conn.close()
 
@@ -652,6 +655,13 @@ class WebSocketResponse(StreamResponse):
         if self._closed:
             return False
         self._set_closed()
+        self._in_close = True
+        try:
+            return await self._close(conn, code, message, drain)
+        finally:
+            self._in_close = False
+
+    async def _close(self, conn: _Connection, code: int, message: bytes | str, drain: bool) -> bool:
         timeout = self._timeout
         deadline = None if timeout is None else conn.loop.time() + timeout
         try:
