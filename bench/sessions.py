@@ -20,6 +20,11 @@ counted, for either). Before timing, each server must answer the cookie with
 
     .venv/bin/python bench/sessions.py            # R=3, 8 s per run
     .venv/bin/python bench/sessions.py -R 5 -d 10
+    .venv/bin/python bench/sessions.py --alt-src /tmp/before   # + squall-alt: A/B in one run
+    .venv/bin/python bench/sessions.py --tests encrypted,redis,bare
+
+``bare`` (not run unless asked) answers ``alice 42`` from a route with no session
+middleware: the request path without sessions, on both, for scale.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from cryptography.fernet import Fernet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 THIS = os.path.abspath(__file__)
-PATHS = {"encrypted": "/enc/", "redis": "/redis/"}
+PATHS = {"encrypted": "/enc/", "redis": "/redis/", "bare": "/bare"}
+DEFAULT_TESTS = ("encrypted", "redis")
 IDENTITY = "bench0123456789abcdef0123456789ab"  # the Redis session's identity
 SEED = {"user": "alice", "visits": 41}  # each request makes it 42
 
@@ -53,7 +59,7 @@ def serve(framework: str, port: int) -> None:
     import uvloop
     from redis import asyncio as aioredis
 
-    if framework == "squall":
+    if framework in ("squall", "squall-alt"):
         from squall import sessions, web
         from squall.sessions.cookie_storage import EncryptedCookieStorage
         from squall.sessions.redis_storage import RedisStorage
@@ -78,6 +84,11 @@ def serve(framework: str, port: int) -> None:
     app = web.Application()
     app.add_subapp("/enc/", sub(EncryptedCookieStorage(os.environ["SQUALL_SECRET_KEY"])))
     app.add_subapp("/redis/", sub(RedisStorage(client)))
+
+    async def bare(request):  # type: ignore[no-untyped-def]
+        return web.Response(text="alice 42")
+
+    app.router.add_get("/bare", bare)
     # uvloop on both sides: the comparison is between frameworks, not event loops
     web.run_app(
         app, host="127.0.0.1", port=port, access_log=None, print=None, loop=uvloop.new_event_loop()
@@ -105,7 +116,8 @@ def parse_args(run: ModuleType) -> argparse.Namespace:
     ap.add_argument("-d", "--duration", type=int, default=8, help="seconds per wrk run")
     ap.add_argument("-c", "--connections", type=int, default=64)
     ap.add_argument("--warmup", type=int, default=2, help="seconds of wrk after each start")
-    ap.add_argument("--tests", default=",".join(PATHS), help="comma-separated subset")
+    ap.add_argument("--tests", default=",".join(DEFAULT_TESTS), help=f"any of {', '.join(PATHS)}")
+    ap.add_argument("--alt-src", help="a squall package dir for server squall-alt (A/B tests)")
     ap.add_argument("--py", default=os.environ.get("BENCH_PY", run.DEFAULT_PY))
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--client-cpu", default="1")
@@ -113,9 +125,9 @@ def parse_args(run: ModuleType) -> argparse.Namespace:
     ap.add_argument("--retries", type=int, default=2)
     args = ap.parse_args()
     args.tests = args.tests.split(",")
-    args.servers = ["squall", "aiohttp"]
+    args.servers = ["squall", "aiohttp"] + (["squall-alt"] if args.alt_src else [])
     # run.py's options this benchmark does not vary
-    args.depth, args.rev, args.alt_src, args.live = 16, None, None, False
+    args.depth, args.rev, args.live, args.peer_py = 16, None, False, args.py
     args.src = os.path.join(os.path.dirname(HERE), "src")
     for tool in ("wrk", "taskset", "redis-server"):
         if shutil.which(tool) is None:
@@ -149,7 +161,11 @@ def cookies() -> dict[str, str]:
     """The Cookie header of each test: a sealed session, and the Redis identity."""
     data = {"created": int(time.time()), "session": SEED}
     sealed = Fernet(os.environ["SQUALL_SECRET_KEY"]).encrypt(json.dumps(data).encode()).decode()
-    return {"encrypted": f"AIOHTTP_SESSION={sealed}", "redis": f"AIOHTTP_SESSION={IDENTITY}"}
+    return {
+        "encrypted": f"AIOHTTP_SESSION={sealed}",
+        "redis": f"AIOHTTP_SESSION={IDENTITY}",
+        "bare": f"AIOHTTP_SESSION={IDENTITY}",
+    }
 
 
 def register(run: ModuleType, args: argparse.Namespace, lua_dir: str) -> None:
@@ -157,7 +173,7 @@ def register(run: ModuleType, args: argparse.Namespace, lua_dir: str) -> None:
     for name in args.servers:
         run.SERVERS[name] = ("{py} " + THIS + " serve " + name + " {port}", tuple(args.tests))
     run.BASELINE = "aiohttp"
-    run.TARGETS = dict.fromkeys(PATHS, 1.5)
+    run.TARGETS = dict.fromkeys(DEFAULT_TESTS, 1.5)
     headers = cookies()
     for test in args.tests:
         script = os.path.join(lua_dir, f"{test}.lua")
@@ -173,7 +189,8 @@ def register(run: ModuleType, args: argparse.Namespace, lua_dir: str) -> None:
         req = urllib.request.Request(url, headers={"Cookie": headers[test]})
         with urllib.request.urlopen(req, timeout=5) as r:
             body, cookie, status = r.read(), r.headers.get("Set-Cookie", ""), r.status
-        if status != 200 or body != b"alice 42" or "AIOHTTP_SESSION=" not in cookie:
+        has_cookie = "AIOHTTP_SESSION=" in cookie
+        if status != 200 or body != b"alice 42" or has_cookie == (test == "bare"):
             return f"status {status}, body {body[:80]!r}, Set-Cookie {cookie[:60]!r}"
         return None
 

@@ -125,7 +125,7 @@ class EncryptedCookieStorage(AbstractStorage):
     ) -> None:
         if session.empty:
             return self.save_cookie(response, "", max_age=session.max_age)
-        cookie_data = self._encoder(self._get_session_data(session)).encode("utf-8")
+        cookie_data = self._encode(session).encode("utf-8")
         self.save_cookie(
             response, self._fernet.encrypt(cookie_data).decode("ascii"), max_age=session.max_age
         )

@@ -111,7 +111,7 @@ class RedisStorage(AbstractStorage):
                     await self._redis.delete(self.cookie_name + "_" + str(key))
                 self.save_cookie(response, "", max_age=session.max_age)
                 return
-            data = self._encoder(self._get_session_data(session))
+            data = self._encode(session)
             if key is None or session.new:
                 key = self._key_factory() if key is None else str(key)
                 await self._redis.set(self.cookie_name + "_" + key, data, ex=session.max_age)

@@ -121,8 +121,20 @@ class Session(MutableMapping[str, Any]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._mapping)
 
+    # PERF: concrete, not MutableMapping's mixins (a try/except over __getitem__ each)
+
     def __contains__(self, key: object) -> bool:
         return key in self._mapping
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._mapping.get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        mapping = self._mapping
+        if key in mapping:
+            return mapping[key]
+        self[key] = default  # a change, as the mixin's
+        return default
 
     def __getitem__(self, key: str) -> Any:
         return self._mapping[key]

@@ -29,9 +29,58 @@ _PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~:]*")
 _QUOTABLE = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~: ()/<=>?@\[\]{}]*")
 
 
+# PERF: what json.dumps(obj) and json.loads(text) do with their defaults, without
+# their per-call argument checks (the storages' default encoder and decoder)
+_JSON_ENCODE = json.JSONEncoder().encode
+_JSON_DECODE = json.JSONDecoder().decode
+
+
 def _expires(when: int) -> str:
     """aiohttp_session's ``expires`` format (dashes, as RFC 850); browsers read it."""
     return time.strftime("%a, %d-%b-%Y %H:%M:%S GMT", time.gmtime(when))
+
+
+def _read_cookie(request: Request, name: str) -> str | None:
+    """``request.cookies.get(name)``, without parsing every cookie in the common cases.
+
+    PERF: ``request.cookies`` builds the request's header multidict, then parses the
+    whole Cookie header into a dict, and a quoted value goes through a regex per
+    character (a sealed session whose base64 ends in "=" is sent quoted, as
+    SimpleCookie writes it). In process that was 2.7 µs of a 47 µs encrypted-cookie
+    request, and 6.6 µs with the quoted cookie. Two shapes are read here directly;
+    anything else (several cookies with a quote among them, a backslash, an odd
+    name) is left to ``request.cookies``, so the answer is always its answer:
+
+    - no double quote in the header: ``request.cookies``'s own split on ";" and
+      "=", the last pair of that name wins;
+    - the header is just ``name="value"`` with no other quote and no backslash:
+      the value is what is between the quotes.
+    """
+    header = None
+    for key, value in request.raw_headers:  # PERF: no header multidict for this
+        if len(key) == 6 and key.lower() == b"cookie":
+            header = value.decode("utf-8", "surrogateescape")
+            break
+    if header is None:
+        return None
+    if not name or name != name.strip() or "=" in name or ";" in name:
+        return request.cookies.get(name)
+    if '"' not in header:
+        found = None
+        for pair in header.split(";"):
+            key_text, _, text = pair.partition("=")
+            if key_text.strip() == name:
+                found = text.strip()
+        return found
+    if (
+        header.startswith(name)
+        and header.startswith('="', len(name))
+        and header.endswith('"')
+        and header.count('"') == 2
+        and "\\" not in header
+    ):
+        return header[len(name) + 2 : -1]
+    return request.cookies.get(name)
 
 
 class _CookieParams(TypedDict, total=False):
@@ -91,10 +140,17 @@ class AbstractStorage(metaclass=abc.ABCMeta):
             return {}
         return {"created": session.created, "session": session._mapping}
 
+    def _encode(self, session: Session) -> str:
+        """``session``'s SessionData through the encoder."""
+        data = self._get_session_data(session)
+        encoder = self._encoder
+        return _JSON_ENCODE(data) if encoder is json.dumps else encoder(data)
+
     def _decode(self, text: str) -> SessionData | None:
         """The SessionData in ``text``, or None (and a log line) if it holds none."""
+        decoder = self._decoder
         try:
-            data = self._decoder(text)
+            data = _JSON_DECODE(text) if decoder is json.loads else decoder(text)
         except (ValueError, TypeError):  # JSONDecodeError is a ValueError
             data = None
         if data is None or not is_session_data(data):
@@ -117,7 +173,8 @@ class AbstractStorage(metaclass=abc.ABCMeta):
         """Store ``session`` and set its cookie on ``response``."""
 
     def load_cookie(self, request: Request) -> str | None:
-        return request.cookies.get(self._cookie_name)
+        """The session cookie's value in ``request`` (``request.cookies[name]``), or None."""
+        return _read_cookie(request, self._cookie_name)
 
     def save_cookie(
         self,
@@ -150,10 +207,11 @@ class AbstractStorage(metaclass=abc.ABCMeta):
         ``set_cookie()`` itself on a scratch response, and only the value is joined
         in. The bytes are the same, but the cookie is not in ``response.cookies``.
         """
-        if _PLAIN.fullmatch(value):
+        plain = _PLAIN.match(value).end()  # type: ignore[union-attr]  # "*" always matches
+        if plain == len(value):
             quoted = value
-        elif _QUOTABLE.fullmatch(value):  # "=" (base64 padding): SimpleCookie quotes it
-            quoted = f'"{value}"'
+        elif _QUOTABLE.fullmatch(value, plain):  # "=" (base64 padding): SimpleCookie quotes it
+            quoted = f'"{value}"'  # PERF: the plain prefix is not scanned twice
         else:
             return False
         now = int(time.time()) if max_age is not None else 0
@@ -217,5 +275,4 @@ class SimpleCookieStorage(AbstractStorage):
     async def save_session(
         self, request: Request, response: StreamResponse, session: Session
     ) -> None:
-        cookie_data = self._encoder(self._get_session_data(session))
-        self.save_cookie(response, cookie_data, max_age=session.max_age)
+        self.save_cookie(response, self._encode(session), max_age=session.max_age)
