@@ -247,6 +247,11 @@ async def test_compression(kit: Kit, compress: int, client_window: int, server_w
             if compress:  # (aiohttp's client sets RSV1 even where deflate is off)
                 await ws.send_bytes(b"\x00" * 70000, compress=9)  # a per-message window
                 assert await ws.receive_bytes() == b"\x00" * 70000
+                if kit.web.__name__.startswith("squall"):
+                    # the next message refers back into the window: a one-off compressor
+                    # for compress=9 (aiohttp's client) leaves it out of step (corrupt)
+                    await ws.send_str(text)
+                    assert await ws.receive_str() == text
 
 
 async def test_the_session_headers_cookies_origin_and_query_are_sent(kit: Kit) -> None:

@@ -208,8 +208,9 @@ class ClientWebSocketResponse:
         rsv1 = False
         deflater = self._deflater
         if deflater is not None and opcode < 8:
-            if compress:  # aiohttp's per-message window: a fresh compressor
-                deflater = Deflater(min(compress, self._compress), True)
+            # ``compress`` is taken and ignored: a one-off compressor (aiohttp's) would
+            # leave the shared one's history out of step with the peer's window and
+            # corrupt the messages after it; every message goes through the shared one
             payload = deflater.compress(payload)
             rsv1 = True
         conn = self._conn
