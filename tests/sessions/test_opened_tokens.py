@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from squall import web
-from squall.sessions import get_session, setup
+from squall.sessions import Session, get_session, setup
 from squall.sessions.cookie_storage import _OPENED_MAX, _OPENED_TOKEN_MAX, EncryptedCookieStorage
 
 OLD, NEW, OTHER = Fernet.generate_key(), Fernet.generate_key(), Fernet.generate_key()
@@ -138,3 +138,17 @@ def test_memory_is_bounded() -> None:
     assert "t0" not in storage._opened and f"t{_OPENED_MAX + 9}" in storage._opened
     storage._remember("x" * (_OPENED_TOKEN_MAX + 1), b"{}", T0, False)
     assert "x" * (_OPENED_TOKEN_MAX + 1) not in storage._opened
+
+
+async def test_a_swapped_sealing_key_is_not_remembered() -> None:
+    """aiohttp_session's ``_fernet`` attribute replaced by hand: its seals are left to
+    Fernet, which opens them only with the storage's own keys."""
+    storage = EncryptedCookieStorage(NEW.decode())
+    storage._fernet = Fernet(OTHER)
+    response = web.Response()
+    session = Session(None, data={"created": T0, "session": {"a": 1}}, new=False)
+    await storage.save_session(None, response, session)  # type: ignore[arg-type]
+    sealed = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1].strip('"')
+    assert json.loads(Fernet(OTHER).decrypt(sealed.encode()))["session"] == {"a": 1}
+    assert not storage._opened
+    assert storage._open(sealed) == (None, False)

@@ -179,6 +179,8 @@ class EncryptedCookieStorage(AbstractStorage):
             return self.save_cookie(response, "", max_age=session.max_age)
         cookie_data = self._encode(session).encode("utf-8")
         now = int(time.time())  # as Fernet.encrypt() takes it
-        token = self._fernet.encrypt_at_time(cookie_data, now).decode("ascii")
-        self._remember(token, cookie_data, now, False)
+        box = self._fernet
+        token = box.encrypt_at_time(cookie_data, now).decode("ascii")
+        if box is self._fernets[0]:  # (not if someone swapped _fernet: Fernet decides)
+            self._remember(token, cookie_data, now, False)
         self.save_cookie(response, token, max_age=session.max_age)
