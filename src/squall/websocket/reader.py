@@ -64,9 +64,9 @@ class FrameReader:
         "_inflater",
         "_left",
         "_max",
+        "_msg_buf",
         "_msg_compressed",
         "_msg_opcode",
-        "_msg_parts",
         "_msg_size",
         "_require_mask",
         "_tail",
@@ -93,7 +93,9 @@ class FrameReader:
         self._frame: tuple[int, int, int, bytes | None] = (0, 0, 0, None)  # fin, op, rsv1, key
         # the message in progress (rule 5): its opcode (0 for none) and parts
         self._msg_opcode = 0
-        self._msg_parts: list[bytes] = []
+        # a fragmented message's bytes so far: one buffer, not an object per fragment
+        # (thousands of 1-byte fragments must cost about their bytes, not 30x them)
+        self._msg_buf = bytearray()
         self._msg_size = 0
         self._msg_compressed = False
         self._failed = False
@@ -243,15 +245,16 @@ class FrameReader:
             room = None if self._max is None else self._max - self._msg_size
             payload = inflater.inflate(payload, room, bool(fin))
         if not fin:
-            if payload:  # empty fragments are not kept: nothing grows without bytes
-                self._msg_parts.append(payload)
+            if payload:
+                self._msg_buf += payload
                 self._msg_size += len(payload)
             return
         opcode = self._msg_opcode
-        if self._msg_parts:
-            self._msg_parts.append(payload)
-            payload = b"".join(self._msg_parts)
-            self._msg_parts = []
+        buf = self._msg_buf
+        if buf:
+            buf += payload
+            payload = bytes(buf)
+            buf.clear()
         self._msg_opcode = 0
         self._msg_size = 0
         if opcode == 1 and self._decode_text:
