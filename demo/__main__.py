@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Sequence
 
 from demo.app import make_app
@@ -14,6 +15,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="TCP port to listen on")
     args = parser.parse_args(argv)
+    # aiohttp_session's request keys are plain strings (kept for code that reads
+    # request["aiohttp_session"]); the advice to use RequestKey is not the demo's to take
+    warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"squall\.sessions\.")
     web.run_app(make_app(), host=args.host, port=args.port)
 
 
