@@ -238,30 +238,7 @@ class SimpleCookieStorage(AbstractStorage):
     ``EncryptedCookieStorage`` or ``RedisStorage`` for anything else.
     """
 
-    def __init__(
-        self,
-        *,
-        cookie_name: str = "AIOHTTP_SESSION",
-        domain: str | None = None,
-        max_age: int | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool = True,
-        samesite: str | None = None,
-        encoder: Callable[[object], str] = json.dumps,
-        decoder: Callable[[str], Any] = json.loads,
-    ) -> None:
-        super().__init__(
-            cookie_name=cookie_name,
-            domain=domain,
-            max_age=max_age,
-            path=path,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-            encoder=encoder,
-            decoder=decoder,
-        )
+    # __init__: AbstractStorage's, with the same keyword arguments
 
     async def load_session(self, request: Request) -> Session:
         cookie = self.load_cookie(request)
