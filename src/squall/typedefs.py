@@ -52,6 +52,12 @@ class RequestHead(Protocol):
         """True when the head carries an ``Expect`` field, whatever its value."""
         ...
 
+    @property
+    def coded(self) -> bool:
+        """True when the head carries a ``Content-Encoding`` field (the body may
+        need decoding); False lets the request skip looking for one."""
+        ...
+
 
 class BodySource(Protocol):
     """The request body, pulled by the consumer; bounded buffering underneath."""

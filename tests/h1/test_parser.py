@@ -182,6 +182,18 @@ def test_expect_continue_flag() -> None:
     assert rec.merged()[1:] == [("body", b"abc"), ("end", None)]
 
 
+def test_coded_flag_marks_a_content_encoding_field_per_request() -> None:
+    """The request looks for Content-Encoding only when the parser saw one: the
+    flag is set by that field alone (not by another of its length) and does not
+    carry over to the next request on the connection."""
+    rec = parse(
+        b"POST /a HTTP/1.1\r\nHost: h\r\ncontent-ENCODING: gzip\r\nContent-Length: 0\r\n\r\n"
+        b"POST /b HTTP/1.1\r\nHost: h\r\nX-Requested-With: x\r\nContent-Length: 0\r\n\r\n"
+        b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    assert [head.coded for head in rec.heads] == [True, False, False]
+
+
 def test_http10_without_host_is_fine() -> None:
     rec = parse(b"GET / HTTP/1.0\r\n\r\n")
     [head] = rec.heads

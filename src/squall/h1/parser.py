@@ -37,6 +37,7 @@ class RequestHead:
 
     __slots__ = (
         "chunked",
+        "coded",
         "content_length",
         "expect",
         "expect_continue",
@@ -62,6 +63,7 @@ class RequestHead:
         host: str | None = None,
         expect_continue: bool = False,
         expect: bool = False,
+        coded: bool = False,
     ) -> None:  # PERF: positional, in this order, on the hot path
         self.method = method
         self.target = target
@@ -74,6 +76,7 @@ class RequestHead:
         self.host = host
         self.expect_continue = expect_continue
         self.expect = expect or expect_continue  # an Expect field was sent
+        self.coded = coded  # a Content-Encoding field was sent
 
     def __repr__(self) -> str:
         return f"<RequestHead {self.method} {self.target} HTTP/{self.version[0]}.{self.version[1]}>"
@@ -94,8 +97,9 @@ class ParserListener(Protocol):
 
 
 _new_head = object.__new__
-# lengths of host, expect, upgrade, connection, content-length, transfer-encoding
-_SPECIAL_LENGTHS = frozenset((4, 6, 7, 10, 14, 17))
+# lengths of host, expect, upgrade, connection, content-length, content-encoding,
+# transfer-encoding
+_SPECIAL_LENGTHS = frozenset((4, 6, 7, 10, 14, 16, 17))
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # RFC 9110 7.2 / RFC 3986 3.2.2-3.2.3: uri-host [ ":" port ]; uri-host an IP-literal
 # (checked again by ipaddress) or a reg-name (an IPv4 address is one too).
@@ -123,6 +127,7 @@ class RequestParser:
     __slots__ = (
         "_after_chunk_header",
         "_chunked",
+        "_coded",
         "_connection",
         "_content_length",
         "_expect",
@@ -176,6 +181,7 @@ class RequestParser:
         self._expect = False
         self._expect_field = False
         self._chunked = False
+        self._coded = False
         self._content_length: int | None = None
         self._stream: BodyFeed | None = None
         self._upgrade = False
@@ -277,6 +283,7 @@ class RequestParser:
             self._expect = False
             self._expect_field = False
             self._chunked = False
+            self._coded = False
             self._upgrade = False
             self._content_length = None
             self._trailers = 0
@@ -332,6 +339,8 @@ class RequestParser:
                 self._chunked = True
             elif lname == b"upgrade":
                 self._upgrade = True
+            elif lname == b"content-encoding":
+                self._coded = True  # PERF: the request reads the field only then
 
     def _on_trailer(self, name: bytes, value: bytes) -> None:
         """A trailer field after a chunked body (RFC 9112 7.1.2): dropped, as aiohttp
@@ -405,6 +414,7 @@ class RequestParser:
         head.host = host
         head.expect_continue = self._expect
         head.expect = self._expect_field
+        head.coded = self._coded
         self._stream = self._listener.on_head(head)
 
     def on_chunk_header(self) -> None:

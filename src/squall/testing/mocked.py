@@ -47,6 +47,7 @@ class _Head:
         self.host = headers.get("Host")
         self.expect_continue = headers.get("Expect", "").lower() == "100-continue"
         self.expect = bool(headers.get("Expect", "").strip())
+        self.coded = "Content-Encoding" in headers
 
 
 class _Body:
