@@ -10,6 +10,7 @@ from typing import Any
 import brotli
 import pytest
 import zstandard
+from aiohttp import web as aiohttp_web
 
 from framework._wire import build, exchange, same, serve
 from squall import web as squall_web
@@ -220,3 +221,54 @@ async def test_what_follows_the_end_is_400_and_the_connection_goes_on() -> None:
         )
         two = await exchange(port, frames)
     assert two.body == b"4 abcd"
+
+
+def payload_error_app(w: Any) -> Any:
+    """Each body read catches ``web.RequestPayloadError``."""
+
+    async def handler(request: Any) -> Any:
+        how = request.match_info["how"]
+        try:
+            if how == "read":
+                await request.read()
+            elif how == "post":
+                await request.post()
+            elif how == "content":
+                await request.content.read()
+            else:
+                async for _ in request.content.iter_chunked(2):
+                    pass
+        except w.RequestPayloadError:
+            return w.Response(text="caught")
+        return w.Response(text="read")
+
+    app = w.Application()
+    app.router.add_post("/{how}", handler)
+    return app
+
+
+@pytest.mark.parametrize("how", ["read", "post", "content", "iter"])
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [("gzip", b"not gzip"), ("deflate", b"xx"), ("gzip", gzip.compress(TEXT) + b"garbage")],
+)
+async def test_a_body_that_does_not_decode_raises_request_payload_error(
+    how: str, coding: str, body: bytes
+) -> None:
+    """aiohttp's upstream test_bad_request_payload: a handler catching
+    web.RequestPayloadError around a read got a 400 from Squall (HTTPBadRequest)."""
+    data = build(
+        "POST",
+        f"/{how}",
+        headers=[
+            ("Content-Encoding", coding),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body=body,
+    )
+    async with serve(squall_web, payload_error_app) as port:
+        reply = await exchange(port, data)
+    assert (reply.status, reply.body) == (200, b"caught")
+    async with serve(aiohttp_web, payload_error_app) as port:
+        theirs = await exchange(port, data)
+    assert (theirs.status, theirs.body) == (reply.status, reply.body)

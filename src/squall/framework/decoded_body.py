@@ -11,9 +11,22 @@ from __future__ import annotations
 from squall.framework.exceptions import HTTPBadRequest
 from squall.multipart import MultipartError
 from squall.multipart.codecs import Decompressor
-from squall.typedefs import BodySource
+from squall.typedefs import BodySource, MalformedBodyError
 
 _STEP = 64 * 1024
+
+
+# NOTE: MalformedBodyError's ``status`` attribute is set by its __init__, never
+# called here; the response's read-only ``status`` (400) is the one that exists
+class BodyDecodingError(HTTPBadRequest, MalformedBodyError):  # type: ignore[override]
+    """A body its Content-Encoding does not decode (bad, cut short, trailing bytes).
+
+    Caught, it is ``web.RequestPayloadError`` (a ValueError), what aiohttp raises
+    from every body read; uncaught, a 400 naming the fault (aiohttp: a 500).
+    """
+
+    def __init__(self, message: str) -> None:
+        HTTPBadRequest.__init__(self, text=message)
 
 
 class DecodedBody:
@@ -56,7 +69,7 @@ class DecodedBody:
                 self._fed = True
                 decompressor.feed(data)
         except MultipartError as exc:
-            raise HTTPBadRequest(text=str(exc)) from None
+            raise BodyDecodingError(str(exc)) from None
         return b""
 
     async def read(self, n: int = -1) -> bytes:
