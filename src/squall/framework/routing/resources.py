@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import inspect
 import keyword
 import re
@@ -36,6 +37,9 @@ _DYN = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*)\}")
 _DYN_WITH_RE = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*):(?P<re>.+)\}")
 _GOOD = r"[^{}/]+"
 _NAME_SPLIT = re.compile(r"[.:-]")
+# RFC 9110 5.6.2: a method is a token; "*" (any method) is one too
+_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VARIABLE = re.compile(r"(\{[^{}]*\})")
 
 _Resolved = tuple["dict[str, str] | None", "AbstractRoute | None", set[str]]
 
@@ -43,6 +47,13 @@ _Resolved = tuple["dict[str, str] | None", "AbstractRoute | None", set[str]]
 def quote_path(value: str) -> str:
     """Percent-encode a path value for a URL (``/`` and ``%`` included)."""
     return URL.build(path=value, encoded=False).raw_path
+
+
+def requote_path(value: str) -> str:
+    """Percent-encode what a URL path may not hold raw (non-ASCII, spaces…),
+    keeping the percent-escapes already in ``value``."""
+    quoted = quote_path(value)
+    return quoted.replace("%25", "%") if "%" in value else quoted
 
 
 def unquote_path_safe(value: str) -> str:
@@ -212,6 +223,11 @@ class PlainResource(Resource):
     def get_info(self) -> dict[str, Any]:
         return {"path": self._path}
 
+    def freeze(self) -> None:
+        # an application's own "" route is its root (a sub-app's was given its prefix)
+        if not self._path:
+            self._path = "/"
+
     def url_for(self, **kwargs: str) -> URL:
         # the path as registered, as aiohttp: percent-escapes in it are kept, not re-encoded
         return URL.build(path=self._path, encoded=True)
@@ -251,6 +267,7 @@ class DynamicResource(Resource):
         except re.error as exc:
             raise ValueError(f"Bad pattern '{pattern}': {exc}") from None
         self._formatter = formatter
+        self._url_formatter: str | None = None  # the formatter percent-encoded, when asked
 
     @property
     def canonical(self) -> str:
@@ -271,6 +288,7 @@ class DynamicResource(Resource):
     def add_prefix(self, prefix: str) -> None:
         self._pattern = re.compile(re.escape(prefix) + self._pattern.pattern)
         self._formatter = prefix + self._formatter
+        self._url_formatter = None
 
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
@@ -279,7 +297,16 @@ class DynamicResource(Resource):
         return {"formatter": self._formatter, "pattern": self._pattern}
 
     def url_for(self, **parts: str) -> URL:
-        url = self._formatter.format_map({k: quote_path(str(v)) for k, v in parts.items()})
+        formatter = self._url_formatter
+        if formatter is None:
+            # NOTE: the fixed parts are matched decoded but built encoded, as aiohttp
+            # builds them ("/пре/{x}" gives "/%D0%BF%D1%80%D0%B5/..."): a URL is ASCII
+            formatter = "".join(
+                part if part[:1] == "{" else requote_path(part)
+                for part in _VARIABLE.split(self._formatter)
+            )
+            self._url_formatter = formatter
+        url = formatter.format_map({k: quote_path(str(v)) for k, v in parts.items()})
         return URL.build(path=url, encoded=True)
 
     def __repr__(self) -> str:
@@ -534,6 +561,8 @@ class AbstractRoute(abc.ABC):
         expect_handler: Any = None,
         resource: AbstractResource | None = None,
     ) -> None:
+        if not _METHOD.fullmatch(method):
+            raise ValueError(f"{method} is not allowed HTTP method")
         self._method = method
         self._handler: Handler = _check_handler(handler)
         self._resource = resource
@@ -673,6 +702,7 @@ def _check_handler(handler: Any) -> Any:
 
 
 def _wrap_sync(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)  # the handler's name and docstring stay visible on the route
     async def handler(request: Any) -> Any:
         result = func(request)
         if inspect.isawaitable(result):
