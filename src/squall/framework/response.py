@@ -22,7 +22,7 @@ from squall.framework.streamresponse import (
 )
 from squall.http import hdrs
 from squall.http.status import REASONS as _REASONS
-from squall.http.status import body_forbidden
+from squall.http.status import bodiless_status, body_forbidden
 
 if TYPE_CHECKING:
     from squall.framework.request import BaseRequest
@@ -85,12 +85,8 @@ class Response(StreamResponse):
                 self._zlib_executor_size = zlib_executor_size
                 self._zlib_executor = zlib_executor
             return
-        if headers is None:
-            real_headers: CIMultiDict[str] = CIMultiDict()
-        elif type(headers) is CIMultiDict:
-            real_headers = headers
-        else:
-            real_headers = CIMultiDict(headers)
+        # a copy: the response adds its own fields to it (see StreamResponse.__init__)
+        real_headers: CIMultiDict[str] = CIMultiDict() if headers is None else CIMultiDict(headers)
         if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
         if text is not None:
@@ -120,7 +116,8 @@ class Response(StreamResponse):
             if charset is not None:
                 content_type += "; charset=" + charset
             real_headers[_CONTENT_TYPE] = content_type
-        super().__init__(status=status, reason=reason, headers=real_headers)
+        super().__init__(status=status, reason=reason)
+        self._hdrs = real_headers
         if zlib_executor_size is not None or zlib_executor is not None:
             self._zlib_executor_size = zlib_executor_size
             self._zlib_executor = zlib_executor
@@ -185,23 +182,29 @@ class Response(StreamResponse):
         raise RuntimeError("Content length is set automatically")
 
     async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the response, sending the body unless it was written by hand."""
         if self._eof_sent:
             return
         if self._sink is None:
             raise RuntimeError("Response has not been started")
+        if self._body and not self._body_length:
+            # prepared, then finished: the body goes out now, as on aiohttp
+            await self.write(self._body)
         await super().write_eof(data)
 
     async def _finish(self, request: BaseRequest) -> None:
-        if self._sink is not None:  # prepared by the handler, body streamed by hand
-            if not self._eof_sent:
-                if self._body and not self._body_length:
-                    await self.write(self._body)
-                await super().write_eof()
+        if self._sink is not None:  # prepared by the handler
+            await self.write_eof()
             return
         if self._eof_sent:
             return
         if request._has_prepare_hooks:
             await request._prepare_hook(self)
+        await self._code_whole(request)
+        self._send_whole(request)
+
+    async def _code_whole(self, request: BaseRequest) -> None:
+        """Compress the whole body, if compression is on and the client takes it."""
         if self._compression and not self._coded:
             coding = self._coded_body(request)
             if coding is not None:
@@ -215,7 +218,6 @@ class Response(StreamResponse):
                         self._zlib_executor,
                     ),
                 )
-        self._send_whole(request)
 
     def _coded_body(self, request: BaseRequest) -> ContentCoding | None:
         """The coding of a whole body, None to send it as it is."""
@@ -284,13 +286,14 @@ class Response(StreamResponse):
         self._eof_sent = True
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
+        """Send the head; the body follows at ``write_eof()`` or when returned."""
         if (
             self._sink is None
             and not self._eof_sent
             and not self._chunked
             and _CONTENT_LENGTH not in self._headers
-            and not body_forbidden(request.method, self._status)
-        ):
+            and not bodiless_status(request.method, self._status)
+        ):  # a HEAD answer declares the length a GET would have
             self._headers[_CONTENT_LENGTH] = str(len(self._body))
         return await super().prepare(request)
 

@@ -82,6 +82,7 @@ class StreamResponse(MutableMapping[Any, Any]):
     _compression_force: ContentCoding | None = None
     _compression_strategy: int | None = None
     _compressor: Compressor | None = None  # the body is being compressed on its way
+    _coded = False  # the content coding of a whole body has been decided (Response)
     _zlib_executor_size: int | None = 4096  # aiohttp's threshold (bytes) for the executor
     _zlib_executor: Executor | None = None
 
@@ -95,7 +96,9 @@ class StreamResponse(MutableMapping[Any, Any]):
         # PERF: most responses never have their headers touched by the handler;
         # they stay None (with a lazily held Content-Type) until someone asks.
         if headers is not None:
-            self._hdrs = headers if type(headers) is CIMultiDict else CIMultiDict(headers)
+            # always a copy: the response adds its own fields (Content-Length,
+            # Set-Cookie...), which must not leak into a mapping the caller reuses
+            self._hdrs = CIMultiDict(headers)
         if reason is None and type(status) is int:
             self._status = status
             self._reason = _REASONS.get(status, "")
@@ -522,7 +525,7 @@ class StreamResponse(MutableMapping[Any, Any]):
     def _start(self, request: BaseRequest) -> None:
         """Send the head, once the prepare hooks have run."""
         self._req = request
-        if self._compression:
+        if self._compression and not self._coded:
             self._start_compression(request)
         items = self._head_items(request, None)
         sink = request._sink
