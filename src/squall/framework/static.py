@@ -134,7 +134,9 @@ class StaticResource(PrefixResource):
             )
             for method in (hdrs.METH_GET, hdrs.METH_HEAD)
         }
-        self._allowed = set(self._routes)
+        # aiohttp's name: aiohttp-cors adds OPTIONS through _routes and this set
+        self._allowed_methods = set(self._routes)
+        self._url_prefix: tuple[str, str] | None = None  # (prefix, its URL form)
 
     # -- routing -------------------------------------------------------------
 
@@ -143,9 +145,9 @@ class StaticResource(PrefixResource):
             return None, None, set()
         route = self._routes.get(method)
         if route is None:
-            return None, None, self._allowed
+            return None, None, self._allowed_methods
         filename = unquote_path_safe(path[len(self._prefix) + 1 :])
-        return {"filename": filename}, route, self._allowed
+        return {"filename": filename}, route, self._allowed_methods
 
     def set_options_route(self, handler: Any) -> None:
         """Answer OPTIONS under the prefix too (CORS preflights)."""
@@ -157,7 +159,7 @@ class StaticResource(PrefixResource):
             self,  # type: ignore[arg-type]
             expect_handler=self._expect_handler,
         )
-        self._allowed.add(hdrs.METH_OPTIONS)
+        self._allowed_methods.add(hdrs.METH_OPTIONS)
 
     def url_for(  # type: ignore[override]
         self, *, filename: str | os.PathLike[str], append_version: bool | None = None
@@ -166,7 +168,7 @@ class StaticResource(PrefixResource):
         if append_version is None:
             append_version = self._append_version
         name = str(filename).lstrip("/")
-        url = URL.build(path=self._prefix, encoded=True) / name
+        url = URL.build(path=self._encoded_prefix(), encoded=True) / name
         if append_version:
             path = self._locate(name)
             try:
@@ -178,6 +180,22 @@ class StaticResource(PrefixResource):
             except OSError:  # unreadable, or a name too long: the URL without a version
                 pass
         return url
+
+    def _encoded_prefix(self) -> str:
+        """The prefix as a URL writes it: non-ASCII and spaces percent-encoded, the
+        escapes it was registered with (``%2F``) kept; matching uses the decoded form.
+
+        Cached for the prefix of the moment (a sub-application adds its own later).
+        """
+        cached = self._url_prefix
+        prefix = self._prefix
+        if cached is not None and cached[0] == prefix:
+            return cached[1]
+        encoded = quote_path(prefix)
+        if "%" in prefix:  # what was escaped already stays as it was
+            encoded = encoded.replace("%25", "%")
+        self._url_prefix = (prefix, encoded)
+        return encoded
 
     def get_info(self) -> dict[str, Any]:
         return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
@@ -296,7 +314,7 @@ class StaticResource(PrefixResource):
         items = []
         for entry in sorted(directory.iterdir()):
             rel = entry.relative_to(self._directory).as_posix()
-            href = _href(f"{self._prefix}/{rel}")
+            href = self._encoded_prefix() + _href(f"/{rel}")
             label = entry.name + "/" if entry.is_dir() else entry.name
             items.append(f'<li><a href="{href}">{html.escape(_shown(label))}</a></li>')
         listing = "<ul>\n" + "\n".join(items) + "\n</ul>"
