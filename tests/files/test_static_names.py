@@ -90,3 +90,28 @@ async def test_a_listing_with_names_that_are_not_utf8(
     # the directory itself: reached by its bytes or not, never a 500
     assert inner.status in (200, 404)
     assert errors(caplog) == []
+
+
+async def test_a_listing_through_a_symlink_that_leads_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """follow_symlinks lets a link lead out of the root; its directory is listed
+    under the name the URL gave it (aiohttp: a 500, the directory is not under the root)."""
+    www = tmp_path / "www"
+    (tmp_path / "media" / "deep").mkdir(parents=True)
+    (tmp_path / "media" / "a b.txt").write_bytes(b"outside\n")
+    www.mkdir()
+    (www / "media").symlink_to(tmp_path / "media")
+    app = static_app(www, show_index=True, follow_symlinks=True)
+    async with serve(squall_web, app) as port:
+        reply = await exchange(port, build("GET", "/static/media/"))
+        assert reply.status == 200, reply
+        page = reply.body.decode()
+        assert "<title>Index of /media</title>" in page
+        assert '<li><a href="/static/media/a%20b.txt">a b.txt</a></li>' in page
+        assert '<li><a href="/static/media/deep">deep/</a></li>' in page
+        linked = await exchange(port, build("GET", "/static/media/a%20b.txt"))
+        assert linked.body == b"outside\n"
+        nested = await exchange(port, build("GET", "/static/media/deep"))
+        assert nested.status == 200 and b"Index of /media/deep" in nested.body
+    assert errors(caplog) == []

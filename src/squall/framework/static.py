@@ -34,7 +34,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -283,7 +283,8 @@ class StaticResource(PrefixResource):
             if path.is_dir():
                 if not self._show_index:
                     raise HTTPForbidden()
-                return Response(text=self._index_page(path), content_type="text/html")
+                page = self._index_page(path, filename)
+                return Response(text=page, content_type="text/html")
         except PermissionError as error:
             raise HTTPForbidden() from error
         except OSError as error:
@@ -303,17 +304,24 @@ class StaticResource(PrefixResource):
         except OSError:  # gone meanwhile, or a symlink loop
             return path, _Plan(404), None
 
-    def _index_page(self, directory: Path) -> str:
+    def _index_page(self, directory: Path, filename: str) -> str:
         """The directory's listing as HTML, every name escaped, every link quoted.
 
         A name that is not UTF-8 (its bytes arrive as surrogates) is shown with
-        U+FFFD in their place and linked by its bytes percent-encoded.
+        U+FFFD in their place and linked by its bytes percent-encoded. The
+        directory is named by where it lies under the root, as aiohttp names it;
+        one reached through a symlink that leads out (``follow_symlinks``) by the
+        name the URL gave it (aiohttp answers such a listing with a 500).
         """
-        relative = directory.relative_to(self._directory).as_posix()
+        try:
+            under: PurePath = directory.relative_to(self._directory)
+        except ValueError:
+            under = PurePosixPath(filename)  # a safe name (rule 1): no dot segment
+        relative = under.as_posix()
         title = f"Index of /{html.escape(_shown(relative))}"
         items = []
         for entry in sorted(directory.iterdir()):
-            rel = entry.relative_to(self._directory).as_posix()
+            rel = (under / entry.name).as_posix()
             href = self._encoded_prefix() + _href(f"/{rel}")
             label = entry.name + "/" if entry.is_dir() else entry.name
             items.append(f'<li><a href="{href}">{html.escape(_shown(label))}</a></li>')
