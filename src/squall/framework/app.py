@@ -6,11 +6,13 @@ Request, routes it, runs middlewares and the handler, and sends the response.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from functools import partial, update_wrapper
+from functools import partial, total_ordering, update_wrapper
 from time import perf_counter
 from typing import Any, Generic, TypeVar, cast, get_args, overload
 
@@ -48,23 +50,36 @@ server_logger = logging.getLogger("squall.server")
 Handler = Callable[[Request], Awaitable[StreamResponse]]
 
 
+@total_ordering
 class AppKey(Generic[_T]):
-    """A typed key for application state: ``app[db_key]`` has the key's type."""
+    """A typed key for application state: ``app[db_key]`` has the key's type.
 
-    __slots__ = ("__orig_class__", "_name", "_t")
+    Keys sort by the name of the module that made them and their own, before
+    string keys (aiohttp's order).
+    """
+
+    __slots__ = ("__orig_class__", "_given", "_name", "_t")
 
     def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        self._name = name
+        # the module defining the key prefixes its name, as aiohttp: two libraries'
+        # "db" keys read apart in a repr
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "<module>":
+            frame = frame.f_back  # type: ignore[assignment]
+        module = frame.f_globals.get("__name__") if frame is not None else None
+        self._given = name
+        self._name = f"{module}.{name}" if module else name
         self._t = t
 
     @property
     def name(self) -> str:
-        return self._name
+        """The name as given (Squall's own; the repr shows it with its module)."""
+        return self._given
 
     def __lt__(self, other: object) -> bool:
         if isinstance(other, AppKey):
             return self._name < other._name
-        return True
+        return True  # keys before other types
 
     def __repr__(self) -> str:
         t: Any = self._t
@@ -72,7 +87,14 @@ class AppKey(Generic[_T]):
             orig = getattr(self, "__orig_class__", None)  # AppKey[int]("n")
             if orig is not None:
                 t = get_args(orig)[0]
-        tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
+        if t is None:
+            tname = "<<Unknown>>"
+        elif isinstance(t, type):
+            tname = (
+                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+            )
+        else:
+            tname = repr(t)  # a generic alias: collections.abc.Iterator[int]
         return f"<AppKey({self._name}, type={tname})>"
 
 
@@ -90,21 +112,12 @@ def middleware(func: _T) -> _T:
     return func
 
 
-class CleanupContext(list[Any]):
+class CleanupContext(FrozenList):
     """``app.cleanup_ctx``: async generators (or context managers) run around the app's life."""
 
     def __init__(self) -> None:
         super().__init__()
         self._exits: list[AbstractAsyncContextManager[Any]] = []
-        self._frozen = False
-
-    def freeze(self) -> None:
-        self._frozen = True
-
-    def append(self, item: Any) -> None:
-        if self._frozen:
-            raise RuntimeError("Cannot modify frozen list.")
-        super().append(item)
 
     async def _on_startup(self, app: Application) -> None:
         for cb in self:
@@ -119,7 +132,9 @@ class CleanupContext(list[Any]):
         for ctx in reversed(self._exits):
             try:
                 await ctx.__aexit__(None, None, None)
-            except Exception as exc:  # collected and raised together below
+            # collected and raised together below; a teardown that raised CancelledError
+            # must not skip the others (aiohttp collects it too)
+            except (Exception, asyncio.CancelledError) as exc:
                 errors.append(exc)
         self._exits.clear()
         if errors:
@@ -144,6 +159,11 @@ class Application(MutableMapping[Any, Any]):
     ) -> None:
         if router is not None:
             warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+        if loop is not None:
+            warnings.warn("loop argument is deprecated", DeprecationWarning, stacklevel=2)
+        if debug is not ...:
+            warnings.warn("debug argument is deprecated", DeprecationWarning, stacklevel=2)
+        self._loop: asyncio.AbstractEventLoop | None = loop
         self._router = router if router is not None else UrlDispatcher()
         self._state: dict[Any, Any] = {}
         self._frozen = False
@@ -153,7 +173,7 @@ class Application(MutableMapping[Any, Any]):
         self._subapps: list[Application] = []
         self._handler_args = handler_args or {}
         self._client_max_size = client_max_size
-        self._debug = debug if debug is not ... else False
+        self._debug = debug
         self._on_startup = Signal(self)
         self._on_shutdown = Signal(self)
         self._on_cleanup = Signal(self)
@@ -246,7 +266,32 @@ class Application(MutableMapping[Any, Any]):
 
     @property
     def debug(self) -> bool:
-        return bool(self._debug)
+        """Deprecated, as on aiohttp: the ``debug`` argument, else the loop's debug mode."""
+        warnings.warn("debug property is deprecated", DeprecationWarning, stacklevel=2)
+        return bool(self._debug) if self._debug is not ... else False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """Deprecated, as on aiohttp: the loop the app runs in (None before it starts)."""
+        warnings.warn("loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return cast(asyncio.AbstractEventLoop, self._loop)
+
+    def _set_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Bind the app and its sub-apps to ``loop`` (the current one if None)."""
+        if loop is None:
+            loop = asyncio.get_event_loop()
+        if self._loop is not None and self._loop is not loop:
+            raise RuntimeError("web.Application instance initialized with different loop")
+        self._bind_loop(loop)
+
+    def _bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        # NOTE: unlike _set_loop, a second loop replaces the first: an app that
+        # served in one test's loop may serve again in the next one's
+        self._loop = loop
+        if self._debug is ...:
+            self._debug = loop.get_debug()
+        for subapp in self._subapps:
+            subapp._bind_loop(loop)
 
     @property
     def on_startup(self) -> Signal:
@@ -359,6 +404,7 @@ class Application(MutableMapping[Any, Any]):
 
     async def startup(self) -> None:
         """Run ``on_startup`` (and enter ``cleanup_ctx``)."""
+        self._bind_loop(asyncio.get_running_loop())  # aiohttp binds it as its server is made
         await self._on_startup.send(self)
 
     async def shutdown(self) -> None:
