@@ -7,12 +7,18 @@ bytes on a real socket; the rest check values an application reads, on both
 
 from __future__ import annotations
 
+import datetime
+import time
+import warnings
 from typing import Any
 
 import pytest
+from aiohttp import web as aiohttp_web
 from multidict import CIMultiDict
 
-from ._wire import build, same
+from squall import web as squall_web
+
+from ._wire import build, run_on, same
 
 # -- a Response prepared by the handler, then finished with write_eof() --------------
 
@@ -129,3 +135,152 @@ def _prepared(web: Any) -> Any:
 async def test_head_of_a_prepared_response_declares_its_length() -> None:
     reply = await same(_prepared, build("HEAD", "/"))
     assert reply.header("Content-Length") == "6"
+
+
+async def test_head_of_a_prepared_empty_response_declares_no_length() -> None:
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            resp = web.Response()
+            await resp.prepare(request)
+            return resp
+
+        app = web.Application()
+        app.router.add_route("*", "/", handler)
+        return app
+
+    head = await same(factory, build("HEAD", "/"))
+    assert head.header("Content-Length") is None
+    get = await same(factory, build("GET", "/"))
+    assert get.header("Content-Length") == "0"
+
+
+# -- values an application reads and sets ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ['"quoted"', "with space", "tab\there", "ctl\x7f", "beyond latin-1 \u2200", ""]
+)
+def test_etag_setter_refuses_what_is_no_entity_tag(webmod: Any, value: str) -> None:
+    resp = webmod.StreamResponse()
+    with pytest.raises(ValueError, match="is not a valid etag"):
+        resp.etag = value
+    assert "ETag" not in resp.headers
+
+
+@pytest.mark.parametrize("value", [123, b"bytes"])
+def test_etag_setter_refuses_other_types(webmod: Any, value: Any) -> None:
+    with pytest.raises(ValueError, match="Unsupported etag type"):
+        webmod.StreamResponse().etag = value
+
+
+def test_etag_setter_takes_aiohttps_etag_too(webmod: Any) -> None:
+    # an application moving to Squall may still build tags with aiohttp.ETag
+    from aiohttp import ETag
+
+    resp = webmod.StreamResponse()
+    resp.etag = ETag("abc", is_weak=True)
+    assert resp.headers["ETag"] == 'W/"abc"'
+    assert (resp.etag.value, resp.etag.is_weak) == ("abc", True)
+    resp.etag = "caf\xe9"  # obs-text: one byte on the wire
+    assert resp.headers["ETag"] == '"caf\xe9"'
+
+
+@pytest.mark.parametrize("header", ["forgotten quotes", '"\u2200 x"', '"a"b"', 'W/"', '""'])
+def test_etag_getter_is_none_for_a_malformed_header(webmod: Any, header: str) -> None:
+    resp = webmod.StreamResponse()
+    resp.headers["ETag"] = header
+    assert resp.etag is None
+
+
+def test_last_modified_rounds_a_datetime_up_as_a_timestamp(webmod: Any) -> None:
+    dt = datetime.datetime(2020, 12, 2, 9, 51, 2, 500000, datetime.UTC)
+    by_dt, by_ts = webmod.StreamResponse(), webmod.StreamResponse()
+    by_dt.last_modified = dt
+    by_ts.last_modified = dt.timestamp()
+    assert by_dt.headers["Last-Modified"] == by_ts.headers["Last-Modified"]
+    assert by_dt.headers["Last-Modified"] == "Wed, 02 Dec 2020 09:51:03 GMT"
+
+
+def test_last_modified_naive_datetime_is_utc(webmod: Any, monkeypatch: Any) -> None:
+    # a server whose local time is not UTC (the naive value was read as local time)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        resp = webmod.StreamResponse()
+        resp.last_modified = datetime.datetime(2020, 12, 2, 9, 51, 2)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert resp.headers["Last-Modified"] == "Wed, 02 Dec 2020 09:51:02 GMT"
+
+
+def test_last_modified_of_another_type(webmod: Any) -> None:
+    resp = webmod.StreamResponse()
+    with pytest.raises(TypeError, match="Unsupported type for last_modified: object"):
+        resp.last_modified = object()  # type: ignore[assignment]
+    assert "Last-Modified" not in resp.headers
+
+
+def test_reason_with_a_line_break(webmod: Any) -> None:
+    with pytest.raises(ValueError, match=r"Reason cannot contain \\r or \\n"):
+        webmod.Response(reason="Bad\r\nInjected-header: foo")
+
+
+def test_chunk_size_is_deprecated_and_ignored(webmod: Any) -> None:
+    resp = webmod.StreamResponse()
+    with pytest.warns(DeprecationWarning, match="Chunk size is deprecated"):
+        resp.enable_chunked_encoding(chunk_size=8192)
+    assert resp.chunked
+
+
+# keys are named after the module that creates them: these are made here, at import
+_KEYS = {
+    web: (
+        web.ResponseKey("key", int),
+        web.ResponseKey[list[int]]("other"),
+        web.ResponseKey("k", datetime.date),
+    )
+    for web in (squall_web, aiohttp_web)
+}
+
+
+def test_response_key_repr(webmod: Any) -> None:
+    key, generic, dated = _KEYS[webmod]
+    assert repr(key) == f"<ResponseKey({__name__}.key, type=int)>"
+    assert repr(generic) == f"<ResponseKey({__name__}.other, type=list[int])>"
+    assert repr(dated) == f"<ResponseKey({__name__}.k, type=datetime.date)>"
+
+
+def test_str_keys_warn_once_each(webmod: Any) -> None:
+    resp = webmod.StreamResponse()
+    with pytest.warns(webmod.NotAppKeyWarning):
+        resp["test_str_keys_warn_once_each 1"] = 1
+    with pytest.warns(webmod.NotAppKeyWarning):
+        resp["test_str_keys_warn_once_each 2"] = 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resp["test_str_keys_warn_once_each 1"] = 3
+        resp[webmod.ResponseKey("typed", int)] = 4
+    assert resp["test_str_keys_warn_once_each 1"] == 3
+
+
+@pytest.mark.parametrize("status", [101, 204, 304])
+async def test_bodiless_status_drops_framing_headers(webmod: Any, status: int) -> None:
+    seen: list[list[str]] = []
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            resp = web.Response(
+                status=status, headers={"Transfer-Encoding": "chunked", "Content-Length": "0"}
+            )
+            await resp.prepare(request)
+            seen.append(sorted(resp.headers))
+            return resp
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        return app
+
+    await run_on(webmod, factory, build("GET", "/"))
+    assert "Transfer-Encoding" not in seen[0]
+    assert "Content-Length" not in seen[0]

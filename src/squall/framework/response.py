@@ -293,7 +293,8 @@ class Response(StreamResponse):
             and not self._chunked
             and _CONTENT_LENGTH not in self._headers
             and not bodiless_status(request.method, self._status)
-        ):  # a HEAD answer declares the length a GET would have
+            and (self._body or request.method != "HEAD")
+        ):  # a HEAD answer declares the length a GET would have, if not 0 (RFC 9110 8.6)
             self._headers[_CONTENT_LENGTH] = str(len(self._body))
         return await super().prepare(request)
 

@@ -9,12 +9,14 @@ A response never touches a transport: it renders its head as a list of
 from __future__ import annotations
 
 import math
+import re
+import sys
 import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from concurrent.futures import Executor
-from datetime import datetime
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
 from multidict import CIMultiDict
 
@@ -47,18 +49,48 @@ _CONTENT_TYPE = hdrs.CONTENT_TYPE
 _CONTENT_LENGTH = hdrs.CONTENT_LENGTH
 _SET_COOKIE = hdrs.SET_COOKIE
 
+# RFC 9110 8.8.3: etagc = %x21 / %x23-7E / obs-text (one byte each on the wire: %x80-FF)
+_ETAGC = r"[!\x23-\x7e\x80-\xff]+"
+_ETAG_VALUE = re.compile(_ETAGC)
+_QUOTED_ETAG = re.compile(rf'(W/)?"({_ETAGC})"')
+
 
 class ResponseKey(Generic[_T]):
-    """A typed key for the response's own mapping (``resp[key]``)."""
+    """A typed key for the response's own mapping (``resp[key]``).
 
-    __slots__ = ("_name", "_t")
+    Its name is prefixed with the module that creates it, as aiohttp's keys are,
+    so that two libraries' keys of one name tell apart in a repr.
+    """
+
+    __slots__ = ("__orig_class__", "_name", "_t")
 
     def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        self._name = name
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_name != "<module>":
+            frame = frame.f_back
+        self._name = f"{frame.f_globals.get('__name__', '')}.{name}"
         self._t = t
 
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, ResponseKey):
+            return self._name < other._name
+        return True
+
     def __repr__(self) -> str:
-        return f"<ResponseKey({self._name!r})>"
+        t: Any = self._t
+        if t is None:
+            orig = getattr(self, "__orig_class__", None)  # ResponseKey[int]("n")
+            if orig is not None:
+                t = get_args(orig)[0]
+        if t is None:
+            tname = "<<Unknown>>"
+        elif isinstance(t, type):
+            tname = (
+                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+            )
+        else:
+            tname = repr(t)
+        return f"<ResponseKey({self._name}, type={tname})>"
 
 
 class StreamResponse(MutableMapping[Any, Any]):
@@ -125,7 +157,7 @@ class StreamResponse(MutableMapping[Any, Any]):
         if reason is None:
             reason = reason_for(self._status)
         elif "\n" in reason or "\r" in reason:
-            raise ValueError("Reason cannot contain \\n")
+            raise ValueError("Reason cannot contain \\r or \\n")
         self._reason = reason
 
     # -- headers -----------------------------------------------------------
@@ -218,10 +250,12 @@ class StreamResponse(MutableMapping[Any, Any]):
     def chunked(self) -> bool:
         return self._chunked
 
-    def enable_chunked_encoding(self) -> None:
+    def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
         """Send the body with chunked transfer coding (HTTP/1.1 only)."""
         if _CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        if chunk_size is not None:  # ignored, as on aiohttp
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
         self._chunked = True
 
     @property
@@ -288,9 +322,13 @@ class StreamResponse(MutableMapping[Any, Any]):
             # "unmodified since" a Last-Modified of 100 s (RFC 9110 13.1.4)
             self._headers[hdrs.LAST_MODIFIED] = format_http_date(math.ceil(value))
         elif isinstance(value, datetime):
-            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value.timestamp())
-        else:
+            if value.tzinfo is None:  # a naive datetime is UTC, as on aiohttp
+                value = value.replace(tzinfo=UTC)
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(math.ceil(value.timestamp()))
+        elif isinstance(value, str):
             self._headers[hdrs.LAST_MODIFIED] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
 
     @property
     def etag(self) -> ETag | None:
@@ -299,24 +337,31 @@ class StreamResponse(MutableMapping[Any, Any]):
             return None
         if value == "*":
             return ETag("*")
-        is_weak = value.startswith("W/")
-        if is_weak:
-            value = value[2:]
-        if len(value) < 2 or value[0] != '"' or value[-1] != '"' or '"' in value[1:-1]:
+        match = _QUOTED_ETAG.fullmatch(value)
+        if match is None:
             return None
-        return ETag(value[1:-1], is_weak)
+        return ETag(match[2], match[1] is not None)
 
     @etag.setter
     def etag(self, value: ETag | str | None) -> None:
         if value is None:
             self._headers.pop(hdrs.ETAG, None)
             return
-        tag, weak = (value.value, value.is_weak) if isinstance(value, ETag) else (value, False)
-        if tag == "*" and not weak:
+        tag: Any
+        if isinstance(value, str):
+            tag, weak = value, False
+        else:  # an ETag, Squall's or another library's (aiohttp.ETag): read its fields
+            tag, weak = getattr(value, "value", None), getattr(value, "is_weak", False)
+            if not isinstance(tag, str):
+                raise ValueError(
+                    f"Unsupported etag type: {type(value)}. etag must be str, ETag or None"
+                )
+        if tag == "*":
             self._headers[hdrs.ETAG] = tag
             return
-        if '"' in tag:
-            raise ValueError("ETag value must not contain a double quote")
+        if not _ETAG_VALUE.fullmatch(tag):
+            # SECURITY: a quote, a space or a control character would end the tag early
+            raise ValueError(f"Value {tag!r} is not a valid etag. Maybe it contains '\"'?")
         self._headers[hdrs.ETAG] = f'W/"{tag}"' if weak else f'"{tag}"'
 
     # -- cookies -----------------------------------------------------------
@@ -392,7 +437,20 @@ class StreamResponse(MutableMapping[Any, Any]):
     def __getitem__(self, key: Any) -> Any:
         return self._dict()[key]
 
+    _seen_str_keys: set[str] = set()
+
     def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, ResponseKey) and key not in StreamResponse._seen_str_keys:
+            # NOTE: imported here: exceptions.py builds on this module
+            from squall.framework.exceptions import NotAppKeyWarning
+
+            StreamResponse._seen_str_keys.add(key)
+            warnings.warn(
+                "It is recommended to use web.ResponseKey instances for keys.\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#response-s-storage",
+                category=NotAppKeyWarning,
+                stacklevel=2,
+            )
         self._dict()[key] = value
 
     def __delitem__(self, key: Any) -> None:
@@ -480,9 +538,9 @@ class StreamResponse(MutableMapping[Any, Any]):
         extra: list[tuple[str, str]] = []
         chunked = False
         length = body_len
-        if bodiless_status(method, status):
-            if declared is not None:  # rule 1
-                drop += ("content-length",)
+        if bodiless_status(method, status):  # rule 1, in the headers too (as on aiohttp)
+            headers.popall(_CONTENT_LENGTH, None)
+            headers.popall(hdrs.TRANSFER_ENCODING, None)
             length = 0
         elif self._chunked and version >= (1, 1):  # rules 3 and 4
             if declared is not None:
