@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web as aiohttp_web
 
-from framework._wire import exchange, serve
+from framework._wire import build, exchange, serve
 from squall import web as squall_web
 
+from ._diff import same_ci
 from .test_static_vs_aiohttp import static_app
 
 TARGETS = [
@@ -74,3 +76,40 @@ async def test_url_for_never_hashes_a_file_outside(root: Path) -> None:
     assert "v=" not in str(res.url_for(filename="../secret.txt"))
     assert "v=" not in str(res.url_for(filename="link_out"))
     await asyncio.sleep(0)
+
+
+def static_then_catch_all(root: Path, catch_all: bool) -> Any:
+    def factory(web: Any) -> Any:
+        app = web.Application()
+        app.router.add_static("/static", root)
+
+        async def caught(request: Any) -> Any:
+            return web.Response(text="caught " + request.match_info["tail"])
+
+        if catch_all:
+            app.router.add_route("*", "/{tail:.*}", caught)
+        return app
+
+    return factory
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("GET", "/static/../secret.txt"),
+        ("POST", "/static/../secret.txt"),
+        ("GET", "/static/sub/../../secret.txt"),
+        ("GET", "/static/%2e%2e/secret.txt"),
+        ("GET", "/static/.."),
+        ("POST", "/static/%2E%2E"),
+        ("GET", "/static/../static/hello.txt"),
+        ("POST", "/static/sub/../hello.txt"),
+    ],
+)
+@pytest.mark.parametrize("catch_all", [False, True])
+async def test_a_path_climbing_out_of_the_prefix_is_not_the_static_route(
+    root: Path, method: str, target: str, catch_all: bool
+) -> None:
+    """As aiohttp's resolve(): a later route may take it, else a 404 (not a 405)."""
+    reply = await same_ci(static_then_catch_all(root, catch_all), build(method, target))
+    assert b"SECRET" not in reply.body

@@ -31,6 +31,7 @@ import base64
 import hashlib
 import html
 import os
+import posixpath
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -143,6 +144,13 @@ class StaticResource(PrefixResource):
     def resolve_path(self, method: str, path: str) -> _Resolved:
         if path != self._prefix and not path.startswith(self._prefix2):
             return None, None, set()
+        if "/.." in path:
+            # a path that climbs out of the prefix (/static/../x) is not this
+            # resource's, as aiohttp judges it: later routes may take it; one that
+            # stays under it still ends in a 404 (rule 1)
+            normal = posixpath.normpath(path)
+            if normal != self._prefix and not normal.startswith(self._prefix2):
+                return None, None, set()
         route = self._routes.get(method)
         if route is None:
             return None, None, self._allowed_methods
