@@ -64,13 +64,29 @@ class _ByteSource(Protocol):
     async def readany(self) -> bytes: ...
 
 
+class InvalidBodyError(HTTPBadRequest, ValueError):
+    """A multipart body, a part or a form that cannot be read: a 400 if uncaught.
+
+    NOTE: aiohttp raises a ValueError there (its own, a JSONDecodeError, a
+    UnicodeDecodeError...), which is a 500 unless caught; this is still a
+    ValueError for handlers that catch it, and its ``str()`` is the message.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(text=message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def http_error(exc: MultipartError, max_size: int = 0) -> HTTPException:
     """The HTTP answer a decoder error earns: a short text, never the input."""
     if exc.status == 413:
         return HTTPRequestEntityTooLarge(max_size=max_size, text=str(exc))
     if exc.status == 415:
         return HTTPUnsupportedMediaType(text=str(exc))
-    return HTTPBadRequest(text=str(exc))
+    return InvalidBodyError(str(exc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +261,7 @@ class BodyPartReader:
         try:
             return json.loads(text)
         except (ValueError, RecursionError):  # JSONDecodeError included
-            raise HTTPBadRequest(text="Invalid JSON in a part") from None
+            raise InvalidBodyError("Invalid JSON in a part") from None
 
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         """The part parsed as an url-encoded form."""
@@ -253,11 +269,11 @@ class BodyPartReader:
         if not data:
             return []
         charset = encoding or self.get_charset(default="utf-8")
+        text = _text(data, charset).rstrip()
         try:
-            text = _text(data, charset).rstrip()
             return parse_qsl(text, keep_blank_values=True, encoding=charset)
         except (LookupError, ValueError):
-            raise HTTPBadRequest(text="Unsupported charset") from None
+            raise InvalidBodyError("Unsupported charset") from None
 
     def at_eof(self) -> bool:
         """True once the part's end was reached."""
@@ -340,9 +356,9 @@ def _text(data: bytes, charset: str) -> str:
     try:
         return data.decode(charset)
     except UnicodeDecodeError:
-        raise HTTPBadRequest(text="Part is not valid text") from None
+        raise InvalidBodyError("Part is not valid text") from None
     except (LookupError, ValueError):  # the client's charset
-        raise HTTPBadRequest(text="Unsupported charset") from None
+        raise InvalidBodyError("Unsupported charset") from None
 
 
 class _PartSource:
@@ -376,7 +392,7 @@ class MultipartReader:
         self.headers = headers
         mimetype, params = parse_content_type(headers.get(hdrs.CONTENT_TYPE, ""))
         if not mimetype.startswith("multipart/"):
-            raise HTTPBadRequest(text="multipart/* content type expected")
+            raise InvalidBodyError("multipart/* content type expected")
         self._subtype = mimetype.partition("/")[2]
         try:
             decoder = MultipartDecoder(params.get("boundary", ""), max_parts=max_parts)
@@ -425,7 +441,7 @@ class MultipartReader:
             ):
                 value = await part.read_chunk(32)
                 if len(value) > 31 or (not part.at_eof() and await part.read_chunk(1)):
-                    raise HTTPBadRequest(text="Invalid _charset_ field")
+                    raise InvalidBodyError("Invalid _charset_ field")
                 self._default_charset = value.strip().decode("ascii", "replace")
                 continue
             return part
@@ -454,7 +470,7 @@ class MultipartReader:
         self._last = part
         if parse_content_type(headers.get(hdrs.CONTENT_TYPE, ""))[0].startswith("multipart/"):
             if self._depth >= self._max_depth:
-                raise HTTPBadRequest(text=f"Multipart nested over {self._max_depth} levels deep")
+                raise InvalidBodyError(f"Multipart nested over {self._max_depth} levels deep")
             nested = MultipartReader(
                 headers,
                 _PartSource(part),

@@ -6,6 +6,7 @@ type are computed on first access and cached on the instance (``reify``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -29,7 +30,7 @@ from squall.framework.exceptions import (
     HTTPUnsupportedMediaType,
     NotAppKeyWarning,
 )
-from squall.framework.multipart import FileField, MultipartReader
+from squall.framework.multipart import FileField, InvalidBodyError, MultipartReader
 from squall.framework.reify import reify
 from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.framework.streams import StreamReader
@@ -58,16 +59,40 @@ _FILE_CHUNK = 64 * 1024
 
 
 class RequestKey(Generic[_T]):
-    """A typed key for the request's own mapping (``request[key]``)."""
+    """A typed key for the request's own mapping (``request[key]``).
 
-    __slots__ = ("_name", "_t")
+    As aiohttp's: the name is prefixed with the module that makes the key, keys
+    sort by it (before string keys), and the repr shows it with the value type.
+    """
+
+    __slots__ = ("__orig_class__", "_name", "_t")
 
     def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        self._name = name
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_name != "<module>":
+            frame = frame.f_back
+        self._name = f"{frame.f_globals.get('__name__', '')}.{name}"
         self._t = t
 
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, RequestKey):
+            return self._name < other._name
+        return True  # keys before other types
+
     def __repr__(self) -> str:
-        return f"<RequestKey({self._name!r})>"
+        t: Any = self._t
+        if t is None:
+            orig = getattr(self, "__orig_class__", None)  # RequestKey[int]("n")
+            t = get_args(orig)[0] if orig is not None else None
+        if t is None:
+            tname = "<<Unknown>>"
+        elif isinstance(t, type):
+            tname = (
+                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+            )
+        else:
+            tname = repr(t)  # a generic alias: collections.abc.Iterator[int]
+        return f"<RequestKey({self._name}, type={tname})>"
 
 
 class JSONBodyError(HTTPBadRequest, json.JSONDecodeError):
@@ -92,13 +117,21 @@ class RangeError(HTTPRequestRangeNotSatisfiable, ValueError):
 
     NOTE: aiohttp raises a plain ValueError from ``request.http_range``, so a
     client's bad header is a 500 there; this is still a ValueError for handlers
-    that catch it.
+    that catch it, and its ``str()`` is aiohttp's message.
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(text=f"416: {message}")
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _decode_text(data: bytes, charset: str | None, what: str) -> str:
-    """``data`` decoded with ``charset`` (utf-8 when None); a 400 for bytes invalid
-    in it or a charset that is no text codec.
+    """``data`` decoded with ``charset`` (utf-8 when None); a 400 (a ValueError,
+    as aiohttp's UnicodeDecodeError) for bytes invalid in it or a charset that is
+    no text codec.
 
     SECURITY: the charset is the client's: beside unknown names (LookupError) the
     codec lookup raises UnicodeEncodeError for a raw non-ASCII byte ('\\udcff'),
@@ -107,9 +140,9 @@ def _decode_text(data: bytes, charset: str | None, what: str) -> str:
     try:
         return data.decode(charset or "utf-8")
     except UnicodeDecodeError:
-        raise HTTPBadRequest(text=f"{what} is not valid text") from None
+        raise InvalidBodyError(f"{what} is not valid text") from None
     except (LookupError, ValueError):  # UnicodeError, UnicodeEncodeError included
-        raise HTTPBadRequest(text="Unsupported charset") from None
+        raise InvalidBodyError("Unsupported charset") from None
 
 
 def _bad_target() -> HTTPBadRequest:
@@ -264,6 +297,9 @@ class BaseRequest(MutableMapping[Any, Any]):
             if not url.absolute:  # "*0", "http:///x": a scheme, or not even that
                 raise ValueError(target)
             url = url.with_scheme(self.scheme)
+            host = self.__dict__.get("host")  # clone(host=...) replaces the authority's
+            if host is not None:
+                url = _with_host(url, host)
             # yarl checks a host lazily: make it fail here, not in a handler's str(url)
             str(url.relative())
             str(url)
@@ -285,11 +321,13 @@ class BaseRequest(MutableMapping[Any, Any]):
         host = self._head.host
         if host is not None:
             return host
+        # no Host (HTTP/1.0): the local address the request came to, without the
+        # port, IPv6 bracketed; a Unix socket's path; "" when unknown (aiohttp 3.14)
         sockname = self._sink.get_extra_info("sockname")
-        if isinstance(sockname, tuple) and len(sockname) >= 2:
+        if isinstance(sockname, tuple | list) and sockname:
             addr = str(sockname[0])
-            return f"[{addr}]:{sockname[1]}" if ":" in addr else f"{addr}:{sockname[1]}"
-        return "localhost"
+            return f"[{addr}]" if ":" in addr else addr
+        return str(sockname) if sockname else ""
 
     @reify
     def scheme(self) -> str:
@@ -386,7 +424,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         try:
             return parse_byte_range(self.headers.get(hdrs.RANGE))
         except ValueError as exc:
-            raise RangeError(text=f"416: {exc}") from None
+            raise RangeError(str(exc)) from None
 
     @reify
     def forwarded(self) -> tuple[Mapping[str, str], ...]:
@@ -416,6 +454,15 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._sink.get_extra_info(name, default)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running event loop (deprecated in aiohttp: use ``asyncio.get_running_loop()``)."""
+        warnings.warn("request.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:  # asked outside the loop (a unit test's mocked request)
+            return asyncio.get_event_loop()
 
     @property
     def task(self) -> Any:
@@ -639,11 +686,11 @@ class BaseRequest(MutableMapping[Any, Any]):
                 max_num_fields=max_fields if max_fields > 0 else None,
             )
         except LookupError:  # a codec that decodes but cannot unquote
-            raise HTTPBadRequest(text="Unsupported charset") from None
+            raise InvalidBodyError("Unsupported charset") from None
         except ValueError as exc:
             if "Max number of fields" in str(exc):
                 raise _too_many_fields(max_fields) from None
-            raise HTTPBadRequest(text="Unsupported charset") from None
+            raise InvalidBodyError("Unsupported charset") from None
         self._post = MultiDictProxy(MultiDict(pairs))
         return self._post
 
@@ -667,10 +714,10 @@ class BaseRequest(MutableMapping[Any, Any]):
             if 0 < max_fields <= len(out):
                 raise _too_many_fields(max_fields)
             if isinstance(part, MultipartReader):
-                raise HTTPBadRequest(text="Nested multipart is not supported by post()")
+                raise InvalidBodyError("Nested multipart is not supported by post()")
             name = part.name
             if name is None:
-                raise HTTPBadRequest(text="Multipart field missing name")
+                raise InvalidBodyError("Multipart field missing name")
             field_ct = part.headers.get(hdrs.CONTENT_TYPE)
             filename = part.filename
             if filename:
@@ -708,17 +755,26 @@ class BaseRequest(MutableMapping[Any, Any]):
         remote: str | None = None,
         client_max_size: int | None = None,
     ) -> BaseRequest:
-        """A copy with some attributes replaced (proxies use it: ``aiohttp-remotes``)."""
+        """A copy with some attributes replaced (proxies use it: ``aiohttp-remotes``).
+
+        The copy has its own mapping (``request[key]``), filled with this one's
+        items; a request whose body was read cannot be cloned (RuntimeError), as
+        on aiohttp.
+        """
+        if self._read_bytes:
+            raise RuntimeError("Cannot clone request after reading its content")
         head = _ClonedHead(self._head)
         if method is not None:
             head.method = method
         if rel_url is not None:
             head.target = str(URL(rel_url))
         if headers is not None:
+            new_headers = CIMultiDict(headers)
             head.raw_headers = [
                 (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-                for k, v in CIMultiDict(headers).items()
+                for k, v in new_headers.items()
             ]
+            head.host = new_headers.get(hdrs.HOST)
         new = self.__class__(
             head,
             self._body,
@@ -727,14 +783,13 @@ class BaseRequest(MutableMapping[Any, Any]):
             client_max_size=self._client_max_size if client_max_size is None else client_max_size,
         )
         new._match_info = self._match_info
-        new._state = self._state
+        if "_state" in self.__dict__:
+            new._state = self._state.copy()
         new._origin = self
         if scheme is not None:
             new.__dict__["scheme"] = scheme
         if host is not None:
             new.__dict__["host"] = host
-        elif headers is not None and hdrs.HOST in CIMultiDict(headers):
-            new.__dict__["host"] = CIMultiDict(headers)[hdrs.HOST]
         if remote is not None:
             new.__dict__["remote"] = remote
         return new
@@ -776,7 +831,13 @@ class BaseRequest(MutableMapping[Any, Any]):
         return True
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} {self.method} {self.raw_path} >"
+        # the decoded path in ASCII (non-ASCII as \U escapes), as aiohttp's
+        try:
+            path = self.path
+        except HTTPBadRequest:  # a target with no path: a repr never raises
+            path = self.raw_path
+        path = path.encode("ascii", "backslashreplace").decode("ascii")
+        return f"<{self.__class__.__name__} {self.method} {path} >"
 
 
 async def _spool(part: Any, name: str, filename: str, content_type: str | None) -> FileField:
@@ -793,7 +854,7 @@ async def _spool(part: Any, name: str, filename: str, content_type: str | None) 
         tmp.write(decoder.flush())
     except MultipartError as exc:
         tmp.close()
-        raise HTTPBadRequest(text=str(exc)) from None
+        raise InvalidBodyError(str(exc)) from None
     except BaseException:
         tmp.close()  # a limit tripped or the client left: nothing is kept
         raise
@@ -805,6 +866,15 @@ async def _spool(part: Any, name: str, filename: str, content_type: str | None) 
         content_type or "application/octet-stream",
         part.headers,
     )
+
+
+def _with_host(url: URL, host: str) -> URL:
+    """``url`` with the host a ``clone(host=...)`` gave: a name keeps the port (as
+    aiohttp's ``with_host``), a ``name:port`` replaces both (aiohttp: ValueError)."""
+    try:
+        return url.with_host(host)
+    except ValueError:
+        return URL.build(scheme=url.scheme, authority=host).join(url.relative())
 
 
 def _too_many_fields(max_fields: int) -> HTTPRequestEntityTooLarge:

@@ -1,0 +1,255 @@
+"""Request behaviours aiohttp 3.14's own tests (test_web_request.py,
+test_web_functional.py) showed Squall answering differently.
+
+Each test runs one handler on Squall and on aiohttp through a real socket: either
+``same(...)`` compares the whole replies, or ``webmod`` runs the test on both and
+the aiohttp run checks the expectation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp import web as aiohttp_web
+
+from squall import web as squall_web
+
+from ._wire import build, exchange, same, serve
+
+
+def one_route(handler_for: Any) -> Any:
+    def factory(web: Any) -> Any:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler_for(web))
+        return app
+
+    return factory
+
+
+# -- request.host without a Host header --------------------------------------------------
+
+
+def host_and_url(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        return web.json_response({"host": request.host, "url": str(request.url)})
+
+    return handler
+
+
+async def test_host_without_a_host_header_is_the_local_address_alone() -> None:
+    """Upstream test_host_falls_back_to_sockname_not_dns: Squall said
+    ``127.0.0.1:<port>`` (and put the port in ``request.url``)."""
+    reply = await same(one_route(host_and_url), build("GET", "/p", host=None, version="1.0"))
+    assert reply.json() == {"host": "127.0.0.1", "url": "http://127.0.0.1/p"}
+
+
+# -- clone() ---------------------------------------------------------------------------
+
+
+def clone_state(web: Any) -> Any:
+    key = web.RequestKey("key", str)
+
+    async def handler(request: Any) -> Any:
+        request[key] = "val"
+        copy = request.clone()
+        copy[key] = "val2"
+        return web.json_response([request[key], copy[key], len(request), len(copy)])
+
+    return handler
+
+
+async def test_a_clone_has_its_own_copy_of_the_request_mapping() -> None:
+    """Upstream test_save_state_on_clone: Squall's clone shared the mapping."""
+    reply = await same(one_route(clone_state), build("GET", "/"))
+    assert reply.json() == ["val", "val2", 1, 1]
+
+
+def clone_after_read(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        await request.read()
+        try:
+            request.clone()
+        except RuntimeError as exc:
+            return web.Response(text=f"RuntimeError: {exc}")
+        return web.Response(text="cloned")
+
+    return handler
+
+
+async def test_a_request_whose_body_was_read_cannot_be_cloned() -> None:
+    """Upstream test_cannot_clone_after_read: Squall cloned it."""
+    reply = await same(one_route(clone_after_read), build("POST", "/", body=b"data"))
+    assert reply.body == b"RuntimeError: Cannot clone request after reading its content"
+    # an empty body read is no content: aiohttp clones then, and so does Squall
+    reply = await same(one_route(clone_after_read), build("POST", "/", body=b""))
+    assert reply.body == b"cloned"
+
+
+def clones(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        out = []
+        for kwargs in (
+            {"host": "foo.test"},
+            {"headers": {"Host": "other.test"}},
+            {"headers": {"X": "no host"}},
+            {"scheme": "https", "host": "foo.test"},
+        ):
+            copy = request.clone(**kwargs)
+            out.append([copy.host, str(copy.url)])
+        return web.json_response(out)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "target", ["/a?b=1", "http://ex.org:81/a?b=1"], ids=["origin-form", "absolute-form"]
+)
+async def test_clone_host_and_headers_as_aiohttp(target: str) -> None:
+    """Upstream test_clone_absolute_host: on an absolute-form request Squall's
+    ``clone(host=...)`` kept the old authority in ``url``, a new ``Host`` header
+    overrode the target's authority, and headers without ``Host`` kept the old one."""
+    reply = await same(one_route(clones), build("GET", target, version="1.0"))
+    assert reply.json()[0][0] == "foo.test"
+
+
+# -- repr, http_range, loop ------------------------------------------------------------
+
+
+def request_repr(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        return web.Response(text=repr(request))
+
+    return handler
+
+
+async def test_repr_shows_the_decoded_path_in_ascii() -> None:
+    """Upstream test___repr___non_ascii_path: Squall showed the raw target."""
+    reply = await same(one_route(request_repr), build("GET", "/p%C3%A9%20x/%F0%9F%90%95?q=1"))
+    assert reply.body == b"<Request GET /p\\xe9 x/\\U0001f415 >"
+
+
+def range_message(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        try:
+            return web.Response(text=repr(request.http_range))
+        except ValueError as exc:
+            return web.Response(text=f"ValueError: {exc}")
+
+    return handler
+
+
+@pytest.mark.parametrize("value", ["bytes=4-\u096b", "bytes=x", "bytes=-", "bytes=9-2"])
+async def test_a_bad_range_is_a_value_error_with_aiohttps_message(value: str) -> None:
+    """Upstream test_range_non_ascii: str() of Squall's RangeError was the 416 reason."""
+    data = build("GET", "/", headers=[("Range", "@")]).replace(b"@", value.encode())
+    reply = await same(one_route(range_message), data)
+    assert reply.body.startswith(b"ValueError: ")
+
+
+def loop_property(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            same_loop = request.loop is asyncio.get_running_loop()
+        return web.json_response([same_loop, [str(w.message) for w in caught]])
+
+    return handler
+
+
+async def test_the_deprecated_loop_property() -> None:
+    """Upstream test_loop_prop: Squall had no ``request.loop``."""
+    reply = await same(one_route(loop_property), build("GET", "/"))
+    assert reply.json() == [True, ["request.loop property is deprecated"]]
+
+
+# -- form errors are ValueErrors -------------------------------------------------------
+
+
+def catching_post(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        try:
+            await (request.text() if request.path == "/text" else request.post())
+        except ValueError:
+            return web.Response(text="ValueError")
+        return web.Response(text="read")
+
+    return handler
+
+
+BOUNDARY = "b0undary"
+MULTIPART = [("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        pytest.param(
+            "/",
+            MULTIPART,
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--{BOUNDARY}--\r\n",
+            id="part-without-name",
+        ),
+        pytest.param(
+            "/",
+            MULTIPART,
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n",
+            id="no-closing-boundary",
+        ),
+        pytest.param("/text", [], b"caf\xe9", id="text-not-utf8"),
+    ],
+)
+async def test_a_body_post_or_text_cannot_read_is_a_value_error(
+    webmod: Any, path: str, headers: list[tuple[str, str]], body: str | bytes
+) -> None:
+    """Upstream test_multipart_formdata_field_missing_name: aiohttp raises a
+    ValueError (a 500 uncaught, a 400 on Squall); Squall's 400 was no ValueError."""
+    data = build(
+        "POST", path, headers=headers, body=body if isinstance(body, bytes) else body.encode()
+    )
+    async with serve(webmod, one_route(catching_post)) as port:
+        reply = await exchange(port, data)
+    assert reply.body == b"ValueError"
+
+
+async def test_uncaught_they_are_still_a_400() -> None:
+    def posting(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            await request.post()
+            return web.Response(text="read")
+
+        return handler
+
+    body = f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--{BOUNDARY}--\r\n"
+    async with serve(squall_web, one_route(posting)) as port:
+        reply = await exchange(port, build("POST", "/", headers=MULTIPART, body=body.encode()))
+    assert (reply.status, reply.body) == (400, b"Multipart field missing name")
+
+
+# -- RequestKey ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.RequestKey("key", int),
+        lambda m: m.RequestKey("key", m.Request),
+        lambda m: m.RequestKey("key", Iterator[int]),
+        lambda m: m.RequestKey[Iterator[int]]("key"),
+        lambda m: m.RequestKey("key"),
+    ],
+)
+def test_request_key_repr_as_aiohttp(make: Any) -> None:
+    """Upstream test_requestkey_repr_*: Squall's repr was ``<RequestKey('key')>``."""
+    theirs = repr(make(aiohttp_web)).replace("aiohttp.web_request.", "squall.framework.request.")
+    assert repr(make(squall_web)) == theirs
+
+
+@pytest.mark.parametrize("m", [squall_web, aiohttp_web], ids=["squall", "aiohttp"])
+def test_request_keys_order_by_module_and_name_before_other_keys(m: Any) -> None:
+    a, b = m.RequestKey("a", int), m.RequestKey("b", int)
+    assert (a < b, b < a, a < "s") == (True, False, True)
+    assert sorted([b, a]) == [a, b]
