@@ -172,3 +172,90 @@ def test_appkeys_sort_before_string_keys(webmod: Any) -> None:
         app["d"] = 4
     assert sorted(app) == [plain, thing, "a", "d"]
     assert sorted(["z", thing, plain]) == [plain, thing, "z"]
+
+
+# -- a router of the application's own (test_412_is_returned, test_non_default_router) --
+
+
+def abstract_router(web: Any) -> Any:
+    if web is squall_web:
+        from squall.framework.routing.abstract import AbstractRouter
+    else:
+        from aiohttp.abc import AbstractRouter
+    return AbstractRouter
+
+
+def app_own_router(web: Any) -> Any:
+    class Refusing(abstract_router(web)):  # type: ignore[misc]
+        async def resolve(self, request: Any) -> Any:
+            raise web.HTTPPreconditionFailed()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return web.Application(router=Refusing())
+
+
+async def test_own_router_that_raises() -> None:
+    reply = await same(app_own_router, build("GET", "/"))
+    assert reply.status == 412
+
+
+def app_dispatcher_subclass(web: Any) -> Any:
+    class Guarded(web.UrlDispatcher):  # type: ignore[misc]
+        async def resolve(self, request: Any) -> Any:
+            if "X-Deny" in request.headers:
+                raise web.HTTPForbidden(text="denied by the router")
+            return await super().resolve(request)
+
+    @web.middleware
+    async def tag(request: Any, handler: Any) -> Any:
+        response = await handler(request)
+        response.headers["X-App"] = str(request.app is app)
+        return response
+
+    async def echo(request: Any) -> Any:
+        body = await request.read()
+        info = request.match_info
+        return web.json_response(
+            {"match": dict(info), "body": body.decode(), "apps": len(info.apps)}
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = web.Application(router=Guarded(), middlewares=[tag])
+    app.router.add_route("*", "/items/{id}", echo)
+    return app
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        build("GET", "/items/7"),
+        build("GET", "/items/7", headers={"X-Deny": "1"}),
+        build("POST", "/items/7", body=b"payload"),
+        build("GET", "/nowhere"),
+    ],
+)
+async def test_dispatcher_subclass_resolve_is_awaited(request_bytes: bytes) -> None:
+    reply = await same(app_dispatcher_subclass, request_bytes)
+    if b"X-Deny" in request_bytes:
+        assert (reply.status, reply.body) == (403, b"denied by the router")
+    elif b"nowhere" in request_bytes:
+        assert reply.status == 404
+    else:
+        assert reply.header("X-App") == "True"
+        assert reply.json()["match"] == {"id": "7"}
+
+
+def test_router_argument_must_be_a_router(webmod: Any) -> None:
+    # aiohttp asserts (AssertionError); Squall raises TypeError
+    with pytest.warns(DeprecationWarning), pytest.raises((TypeError, AssertionError)):
+        webmod.Application(router=object())
+
+
+def test_the_dispatcher_is_an_abstract_router(webmod: Any) -> None:
+    app = webmod.Application()
+    assert isinstance(app.router, abstract_router(webmod))
+    assert not app.router.frozen
+    app.freeze()
+    assert app.router.frozen

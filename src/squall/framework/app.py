@@ -23,6 +23,7 @@ from squall.framework.exceptions import (
 )
 from squall.framework.request import BaseRequest, Request
 from squall.framework.response import Response, StreamResponse
+from squall.framework.routing.abstract import AbstractRouter
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.dispatcher import UrlDispatcher
 from squall.framework.routing.resources import (
@@ -150,7 +151,7 @@ class Application(MutableMapping[Any, Any]):
         self,
         *,
         logger: logging.Logger = web_logger,
-        router: UrlDispatcher | None = None,
+        router: AbstractRouter | None = None,
         middlewares: Any = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
@@ -159,12 +160,18 @@ class Application(MutableMapping[Any, Any]):
     ) -> None:
         if router is not None:
             warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+            if not isinstance(router, AbstractRouter):
+                raise TypeError(f"router must be an AbstractRouter, got {router!r}")
         if loop is not None:
             warnings.warn("loop argument is deprecated", DeprecationWarning, stacklevel=2)
         if debug is not ...:
             warnings.warn("debug argument is deprecated", DeprecationWarning, stacklevel=2)
         self._loop: asyncio.AbstractEventLoop | None = loop
-        self._router = router if router is not None else UrlDispatcher()
+        # typed as the dispatcher: a router of one's own is only asked to resolve()
+        self._router = cast(UrlDispatcher, router) if router is not None else UrlDispatcher()
+        if getattr(type(self._router), "resolve", None) is not UrlDispatcher.resolve:
+            # PERF: only a router of one's own pays for an awaited resolve() per request
+            self._handle = self._handle_resolved  # type: ignore[method-assign]
         self._state: dict[Any, Any] = {}
         self._frozen = False
         self._pre_frozen = False
@@ -441,10 +448,10 @@ class Application(MutableMapping[Any, Any]):
                 self._chain_cache[key] = chained
         return chained
 
-    async def _wrap_legacy(self, route: Any, apps: list[Application] | None) -> Handler:
+    async def _wrap_legacy(self, handler: Handler, apps: list[Application] | None) -> Handler:
         """As :meth:`_wrap` when an old-style ``async def mw(app, handler)`` is among
         the middlewares: each is awaited for the handler it returns (never cached)."""
-        chained: Handler = route._handler
+        chained = handler
         for app in reversed(apps if apps is not None else [self]):
             for mw in reversed(app._middlewares):
                 if getattr(mw, "__middleware_version__", None) == 1:
@@ -485,7 +492,7 @@ class Application(MutableMapping[Any, Any]):
                 route = info._route
             if self._run_middlewares:
                 if self._has_legacy:
-                    handler = await self._wrap_legacy(route, apps)
+                    handler = await self._wrap_legacy(route._handler, apps)
                 else:
                     handler = self._wrap(route, apps)
             else:
@@ -508,6 +515,31 @@ class Application(MutableMapping[Any, Any]):
                 if self._access_logger is not None:
                     _log_access(self._access_logger, request, response, started)
                 return
+            response = _checked(request, response)
+        except Exception as exc:  # error_response re-raises what has no answer
+            response = error_response(request, sink, exc)
+        await _finish(request, response, self._access_logger, started)
+
+    async def _handle_resolved(
+        self, head: RequestHead, body: BodySource, sink: ResponseSink
+    ) -> None:
+        """``_handle`` for a router of the application's own (``router=``, or a
+        ``UrlDispatcher`` whose ``resolve`` is overridden): its ``resolve()`` is
+        awaited and the match info it returns is used as aiohttp uses it."""
+        request = Request(head, body, sink, self, self._client_max_size)
+        if self._has_prepare_hooks:
+            request._has_prepare_hooks = True
+        started = 0.0 if self._access_logger is None else perf_counter()
+        try:
+            info = await self._router.resolve(request)
+            info.add_app(self)
+            info.freeze()
+            request._match_info = info
+            handler = info.handler
+            if self._run_middlewares:
+                handler = await self._wrap_legacy(handler, list(info.apps))
+            expected = await info.expect_handler(request) if head.expect else None
+            response = await handler(request) if expected is None else expected
             response = _checked(request, response)
         except Exception as exc:  # error_response re-raises what has no answer
             response = error_response(request, sink, exc)

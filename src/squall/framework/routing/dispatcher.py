@@ -20,6 +20,7 @@ from typing import Any
 
 from squall.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
 from squall.framework.fileresponse import DEFAULT_CHUNK_SIZE
+from squall.framework.routing.abstract import AbstractRouter
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.matchinfo import MatchInfoError, UrlMappingMatchInfo
 from squall.framework.routing.resources import (
@@ -51,10 +52,11 @@ class _Views(Sized, Iterable[Any]):
         return item in self._items
 
 
-class UrlDispatcher(Mapping[str, AbstractResource]):
+class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
     """The application's router: ``app.router``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._resources: list[AbstractResource] = []
         self._named: dict[str, AbstractResource] = {}
         self._index: dict[str, list[AbstractResource]] = {}
@@ -112,7 +114,10 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return MatchInfoError(HTTPNotFound())
 
     async def resolve(self, request: Any) -> UrlMappingMatchInfo:
-        """aiohttp's coroutine form of :meth:`resolve_path`."""
+        """aiohttp's coroutine form of :meth:`resolve_path`.
+
+        The application calls :meth:`resolve_path` itself, without awaiting, unless
+        a subclass overrides this method: then it is awaited for every request."""
         return self.resolve_path(request.method, request._match_path, request)
 
     # -- registration --------------------------------------------------------

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from squall.framework.routing.abstract import AbstractMatchInfo
+
 if TYPE_CHECKING:
     from squall.framework.aliases import Handler
     from squall.framework.app import Application
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
     from squall.framework.routing.resources import AbstractRoute
 
 
-class UrlMappingMatchInfo(dict[str, str]):
+class UrlMappingMatchInfo(dict[str, str], AbstractMatchInfo):
     """``request.match_info``: path values (always str) plus the matched route."""
 
     # PERF: defaults on the class; a match on one app stores only _route and
