@@ -7,9 +7,14 @@ bytes on a real socket; the rest check values an application reads, on both
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import gzip
+import io
 import time
 import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +23,7 @@ from multidict import CIMultiDict
 
 from squall import web as squall_web
 
-from ._wire import build, run_on, same
+from ._wire import build, exchange, run_on, same, serve
 
 # -- a Response prepared by the handler, then finished with write_eof() --------------
 
@@ -284,3 +289,181 @@ async def test_bodiless_status_drops_framing_headers(webmod: Any, status: int) -
     await run_on(webmod, factory, build("GET", "/"))
     assert "Transfer-Encoding" not in seen[0]
     assert "Content-Length" not in seen[0]
+
+
+# -- bodies read when sent: file objects and async iterables ----------------------------
+
+
+def _open(path: Path, mode: str = "rb") -> Any:
+    """A file the response owns: it closes it after sending."""
+    return open(path, mode)
+
+
+def _streamed(root: Path) -> Any:
+    def factory(web: Any) -> Any:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"first,"
+            yield b"second"
+
+        routes = {
+            "/agen": lambda request: web.Response(body=chunks(), headers={"X-A": "1"}),
+            "/file": lambda request: web.Response(body=_open(root / "report.pdf", "rb")),
+            "/named": lambda request: web.Response(
+                body=_open(root / "a b\u00e9.txt", "rb"),
+                content_type="text/csv",
+            ),
+            "/bytesio": lambda request: web.Response(body=io.BytesIO(b"in memory")),
+            "/stringio": lambda request: web.Response(body=io.StringIO("text \u00e9")),
+            "/reader": lambda request: web.Response(body=io.BufferedReader(io.BytesIO(b"r"))),
+            "/proxy": lambda request: web.Response(body=request.content),
+            "/gzip": lambda request: _compressed(
+                web.Response(body=_open(root / "report.pdf", "rb"))
+            ),
+        }
+
+        def _compressed(resp: Any) -> Any:
+            resp.enable_compression(web.ContentCoding.gzip)
+            return resp
+
+        async def prepared(request: Any) -> Any:
+            resp = web.Response(body=chunks())
+            await resp.prepare(request)
+            await resp.write_eof()
+            return resp
+
+        app = web.Application()
+        for path, make in routes.items():
+
+            async def handler(request: Any, make: Any = make) -> Any:
+                return make(request)
+
+            app.router.add_route("*", path, handler)
+        app.router.add_get("/prepared", prepared)
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 not really")
+    (tmp_path / "a b\u00e9.txt").write_bytes(b"x,y\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        build("GET", "/agen"),
+        build("HEAD", "/agen"),
+        build("GET", "/agen", version="1.0"),
+        build("GET", "/prepared"),
+        build("GET", "/file"),
+        build("HEAD", "/file"),
+        build("GET", "/named"),
+        build("GET", "/bytesio"),
+        build("HEAD", "/bytesio"),
+        build("GET", "/stringio"),
+        build("GET", "/reader"),
+        build("POST", "/proxy", body=b"sent back as it came"),
+    ],
+    ids=lambda data: data.split(b"\r\n")[0].decode(),
+)
+async def test_streamed_body_as_aiohttp_sends_it(root: Path, request_bytes: bytes) -> None:
+    reply = await same(_streamed(root), request_bytes)
+    assert reply.status == 200
+
+
+async def test_file_body_headers(root: Path) -> None:
+    reply = await same(_streamed(root), build("GET", "/file"))
+    assert reply.header("Content-Length") == "19"
+    assert reply.header("Content-Type") == "application/pdf"
+    assert reply.header("Content-Disposition") == 'attachment; filename="report.pdf"'
+    named = await same(_streamed(root), build("GET", "/named"))
+    assert named.header("Content-Disposition") == 'attachment; filename="a%20b%C3%A9.txt"'
+    assert named.header("Content-Type") == "text/csv"
+
+
+async def test_async_iterable_body_is_chunked(root: Path) -> None:
+    reply = await same(_streamed(root), build("GET", "/agen"))
+    assert reply.header("Transfer-Encoding") == "chunked"
+    assert reply.body == b"first,second"
+
+
+async def test_compressed_file_body(root: Path) -> None:
+    # aiohttp sends no Vary here (docs/compat.md); the coded stream is the same
+    async with serve(squall_web, _streamed(root)) as port:
+        reply = await exchange(port, build("GET", "/gzip", headers={"Accept-Encoding": "gzip"}))
+    assert reply.header("Content-Encoding") == "gzip"
+    assert reply.header("Content-Length") is None
+    assert gzip.decompress(reply.body) == b"%PDF-1.4 not really"
+
+
+async def test_text_file_body_is_chunked(tmp_path: Path) -> None:
+    # SECURITY: aiohttp declares the file's byte size as Content-Length, but text
+    # mode turns CRLF into LF: fewer bytes follow than declared, the client waits
+    # and the connection is out of step. Squall chunks a text file.
+    (tmp_path / "lines.txt").write_bytes(b"one\r\ntwo\r\n")
+
+    async def handler(request: Any) -> Any:
+        return squall_web.Response(body=_open(tmp_path / "lines.txt", "r"))
+
+    app = squall_web.Application()
+    app.router.add_get("/", handler)
+    async with serve(squall_web, lambda web: app) as port:
+        reply = await exchange(port, build("GET", "/"))
+    assert reply.header("Content-Length") is None
+    assert reply.header("Transfer-Encoding") == "chunked"
+    assert reply.header("Content-Type") == "text/plain; charset=utf-8"
+    assert reply.body == b"one\ntwo\n"
+    assert reply.after == "HTTP/1.1 404 Not Found"
+
+
+async def test_file_body_is_closed_after_sending(root: Path) -> None:
+    files: list[Any] = []
+
+    async def handler(request: Any) -> Any:
+        files.append(_open(root / "report.pdf", "rb"))
+        return squall_web.Response(body=files[-1])
+
+    app = squall_web.Application()
+    app.router.add_route("*", "/", handler)
+    async with serve(squall_web, lambda web: app) as port:
+        await exchange(port, build("GET", "/"))
+        await exchange(port, build("HEAD", "/"))
+    assert [f.closed for f in files] == [True, True]
+
+
+def test_streamed_body_values(webmod: Any, root: Path) -> None:
+    with _open(root / "report.pdf") as f:
+        resp = webmod.Response(body=f)
+        if webmod is squall_web:  # aiohttp's is its payload wrapping f
+            assert resp.body is f
+        assert resp.content_length is None
+        assert resp.text == "%PDF-1.4 not really"
+        if webmod is squall_web:  # aiohttp seeks back at the next read
+            assert f.tell() == 0  # read and put back
+        assert not resp.compression
+        resp.body = b"bytes again"
+        assert resp.body == b"bytes again"
+        assert resp.content_length == 11
+    assert webmod.Response(body=io.StringIO("abc")).text == "abc"
+    assert webmod.Response(body=io.BytesIO(b"abc")).headers["Content-Type"] == (
+        "application/octet-stream"
+    )
+
+
+def test_text_of_an_async_iterable_body(webmod: Any) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"never read"  # pragma: no cover
+
+    gen = chunks()
+    with pytest.raises(TypeError):
+        webmod.Response(body=gen).text  # noqa: B018
+    asyncio.run(gen.aclose())
+
+
+@pytest.mark.parametrize("body", [123, object(), [b"a list"]])
+def test_unsupported_body(webmod: Any, body: Any) -> None:
+    with pytest.raises(ValueError, match="Unsupported body type"):
+        webmod.Response(body=body)

@@ -1,10 +1,21 @@
-"""``Response``: a response whose whole body is known up front, sent in one write."""
+"""``Response``: a response whose whole body is known up front, sent in one write.
+
+Its body may also be a file object or an async iterable, as on aiohttp: those are
+read when the response is sent, in chunks (a real file in a thread), and closed
+after it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import io
+import mimetypes
+import os
+import stat
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from multidict import CIMultiDict, istr
 
@@ -34,7 +45,7 @@ class Response(StreamResponse):
     # PERF: the wire always takes ``_body`` (bytes); only ``body``/``text`` tell
     # "no body given" (None, as in aiohttp) from an empty one.
     _no_body = False
-    _coded = False  # the content coding of the whole body has been decided
+    _stream: Any = None  # a file object or async iterable read when sent
 
     def __init__(
         self,
@@ -128,14 +139,21 @@ class Response(StreamResponse):
             self.body = body
 
     @property
-    def body(self) -> bytes | None:
-        """The body; None when none was given (as in aiohttp), ``b""`` for an empty one."""
+    def body(self) -> Any:
+        """The body; None when none was given (as in aiohttp), ``b""`` for an empty one.
+
+        A file object or async iterable given as the body is returned as it is.
+        """
+        if self._stream is not None:
+            return self._stream
         return None if self._no_body else self._body
 
     @body.setter
     def body(self, body: Any) -> None:
         if self._no_body:
             del self._no_body  # back to the class default
+        if self._stream is not None:
+            self._drop_stream()
         if body is None:
             self._body = b""
             self._no_body = True
@@ -148,11 +166,58 @@ class Response(StreamResponse):
             self._body = body.encode(self.charset or "utf-8")
             if _CONTENT_TYPE not in self._headers:
                 self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        elif isinstance(body, io.StringIO):  # in memory: its text, as a str body is sent
+            self.body = body.read()
+        elif isinstance(body, io.BytesIO):  # in memory: its bytes from where it stands
+            self._body = body.read()
+            if _CONTENT_TYPE not in self._headers:  # as aiohttp's payload sets it
+                self._headers[_CONTENT_TYPE] = "application/octet-stream"
+        elif isinstance(body, io.IOBase | AsyncIterable):
+            self._set_stream(body)
         else:
             raise ValueError(f"Unsupported body type {type(body)!r}")
 
+    def _set_stream(self, body: Any) -> None:
+        """Take a file object or async iterable, with aiohttp's headers for it."""
+        self._body = b""
+        self._stream = body
+        headers = self._headers
+        name = getattr(body, "name", None)
+        filename = (
+            os.path.basename(name)
+            if isinstance(name, str) and name and not (name[0] == "<" and name[-1] == ">")
+            else None
+        )
+        if _CONTENT_TYPE not in headers:
+            if isinstance(body, io.TextIOBase):
+                headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+            else:
+                guessed = mimetypes.guess_type(filename)[0] if filename else None
+                headers[_CONTENT_TYPE] = guessed or "application/octet-stream"
+        if filename and hdrs.CONTENT_DISPOSITION not in headers:
+            # SECURITY: the name percent-encoded: no quote, CR or LF reaches the head
+            headers[hdrs.CONTENT_DISPOSITION] = f'attachment; filename="{quote(filename, "")}"'
+        if not self._compression:
+            # NOTE: the application's fast path sends a Response whole unless
+            # ``_compression`` is set: a streamed body must go through ``_finish``.
+            # ``compression`` still answers False until enable_compression().
+            self._compression = True
+            self._compression_routing = True
+
+    def _drop_stream(self) -> None:
+        """Forget a streamed body (a new body was set)."""
+        self._stream = None
+        if self._compression_routing:
+            self._compression = self._compression_routing = False
+
+    @property
+    def compression(self) -> bool:
+        return self._compression and not self._compression_routing
+
     @property
     def text(self) -> str | None:
+        if self._stream is not None:
+            return _peek_text(self._stream, self.charset or "utf-8")
         if self._no_body:
             return None
         return self._body.decode(self.charset or "utf-8")
@@ -167,6 +232,8 @@ class Response(StreamResponse):
             self.charset = "utf-8"
         if self._no_body:
             del self._no_body
+        if self._stream is not None:
+            self._drop_stream()
         self._body = text.encode(self.charset or "utf-8")
 
     @property
@@ -175,7 +242,7 @@ class Response(StreamResponse):
             return None
         if _CONTENT_LENGTH in self._headers:
             return int(self._headers[_CONTENT_LENGTH])
-        return len(self._body)
+        return None if self._stream is not None else len(self._body)
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
@@ -187,13 +254,31 @@ class Response(StreamResponse):
             return
         if self._sink is None:
             raise RuntimeError("Response has not been started")
-        if self._body and not self._body_length:
+        if self._stream is not None:
+            await self._send_stream()
+        elif self._body and not self._body_length:
             # prepared, then finished: the body goes out now, as on aiohttp
             await self.write(self._body)
         await super().write_eof(data)
 
+    async def _send_stream(self) -> None:
+        """Write the streamed body (unless the status or HEAD forbid one), then close it."""
+        source, self._stream = self._stream, None
+        try:
+            if self._length_check:
+                async for chunk in _read_chunks(source, self.charset or "utf-8"):
+                    await self.write(chunk)
+        finally:
+            close = getattr(source, "aclose", None) or getattr(source, "close", None)
+            if close is not None:
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+
     async def _finish(self, request: BaseRequest) -> None:
-        if self._sink is not None:  # prepared by the handler
+        if self._sink is not None or self._stream is not None:  # a head before the body
+            if self._sink is None:
+                await self.prepare(request)
             await self.write_eof()
             return
         if self._eof_sent:
@@ -205,7 +290,7 @@ class Response(StreamResponse):
 
     async def _code_whole(self, request: BaseRequest) -> None:
         """Compress the whole body, if compression is on and the client takes it."""
-        if self._compression and not self._coded:
+        if self._compression and not self._coded and self._stream is None:
             coding = self._coded_body(request)
             if coding is not None:
                 compressor = make_compressor(coding, self._compression_strategy)
@@ -293,10 +378,75 @@ class Response(StreamResponse):
             and not self._chunked
             and _CONTENT_LENGTH not in self._headers
             and not bodiless_status(request.method, self._status)
-            and (self._body or request.method != "HEAD")
         ):  # a HEAD answer declares the length a GET would have, if not 0 (RFC 9110 8.6)
-            self._headers[_CONTENT_LENGTH] = str(len(self._body))
+            if self._stream is not None:
+                size = _stream_size(self._stream)
+                if size is not None:
+                    self._headers[_CONTENT_LENGTH] = str(size)
+            elif self._body or request.method != "HEAD":
+                self._headers[_CONTENT_LENGTH] = str(len(self._body))
         return await super().prepare(request)
+
+
+# -- bodies read when sent ------------------------------------------------------------
+
+_CHUNK = 64 * 1024
+
+
+def _stream_size(source: Any) -> int | None:
+    """The bytes a binary regular file has left to send; None when unknown.
+
+    NOTE: a text file's byte size is not what its decoded text encodes to (newlines
+    are translated, the encodings may differ): its length is left to chunking. A
+    pipe or socket has no size either (``st_size`` 0 would cut the body).
+    """
+    if isinstance(source, io.TextIOBase) or not isinstance(source, io.IOBase):
+        return None
+    try:
+        st = os.fstat(source.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return max(0, st.st_size - source.tell())
+    except (OSError, ValueError, AttributeError):  # no file behind it, or closed
+        return None
+
+
+async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:
+    """The body's bytes: a file read in chunks (in a thread when it is a real file)."""
+    if isinstance(source, io.IOBase):
+        try:
+            source.fileno()
+            blocking = True
+        except (OSError, ValueError, AttributeError):  # in memory: reads do not block
+            blocking = False
+        loop = asyncio.get_running_loop()
+        while True:
+            if blocking:
+                chunk = await loop.run_in_executor(None, source.read, _CHUNK)
+            else:
+                chunk = source.read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk.encode(encoding) if isinstance(chunk, str) else chunk
+    else:
+        # a StreamReader (request.content, a client's response) by its chunks, not lines
+        iter_any = getattr(source, "iter_any", None)
+        async for chunk in iter_any() if iter_any is not None else source:
+            yield chunk
+
+
+def _peek_text(source: Any, encoding: str) -> str:
+    """A file body's text, read and put back (aiohttp's ``text`` does this blocking read)."""
+    if not isinstance(source, io.IOBase):
+        raise TypeError("Unable to decode a streamed body before it is sent")
+    try:
+        position: int | None = source.tell()
+    except (OSError, ValueError):
+        position = None
+    data = source.read()
+    if position is not None:
+        source.seek(position)
+    return data if isinstance(data, str) else bytes(data).decode(encoding)
 
 
 __all__ = ["Response", "ResponseKey", "StreamResponse", "istr"]

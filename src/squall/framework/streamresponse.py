@@ -110,7 +110,8 @@ class StreamResponse(MutableMapping[Any, Any]):
     _eof_sent = False
     _body_length = 0
     _limit: int | None = None  # the declared Content-Length of a prepared response
-    _compression = False  # enable_compression() was called
+    _compression = False  # enable_compression() was called (or see Response._set_stream)
+    _compression_routing = False  # _compression set only to route a streamed body
     _compression_force: ContentCoding | None = None
     _compression_strategy: int | None = None
     _compressor: Compressor | None = None  # the body is being compressed on its way
@@ -215,6 +216,7 @@ class StreamResponse(MutableMapping[Any, Any]):
             raise TypeError("force should one of None, bool or ContentEncoding")
         self._headers  # noqa: B018 - PERF: leaves Response's four-line fast path
         self._compression = True
+        self._compression_routing = False
         self._compression_force = force
         self._compression_strategy = strategy
 
@@ -583,7 +585,7 @@ class StreamResponse(MutableMapping[Any, Any]):
     def _start(self, request: BaseRequest) -> None:
         """Send the head, once the prepare hooks have run."""
         self._req = request
-        if self._compression and not self._coded:
+        if self._compression and not self._coded and not self._compression_routing:
             self._start_compression(request)
         items = self._head_items(request, None)
         sink = request._sink
