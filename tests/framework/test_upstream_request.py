@@ -9,6 +9,7 @@ the aiohttp run checks the expectation.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -253,3 +254,70 @@ def test_request_keys_order_by_module_and_name_before_other_keys(m: Any) -> None
     a, b = m.RequestKey("a", int), m.RequestKey("b", int)
     assert (a < b, b < a, a < "s") == (True, False, True)
     assert sorted([b, a]) == [a, b]
+
+
+# -- request.content: the rest of aiohttp's StreamReader reading API ---------------------
+
+
+def stream_api(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        content = request.content
+        limits = [list(content.get_read_buffer_limits())]
+        content.set_read_chunk_size(100_000)
+        limits.append(list(content.get_read_buffer_limits()))
+        chunks = [[len(data), end] async for data, end in content.iter_chunks()]
+        return web.json_response(
+            {
+                "limits": limits,
+                "chunks": sum(size for size, _ in chunks),
+                "ends": sorted({end for _, end in chunks}),
+                "exception": content.exception(),
+                "totals": [
+                    content.total_bytes,
+                    content.total_raw_bytes,
+                    content.total_compressed_bytes,
+                ],
+            }
+        )
+
+    return handler
+
+
+@pytest.mark.parametrize("bufsize", [None, 2])
+async def test_stream_reader_limits_chunks_and_totals(bufsize: int | None) -> None:
+    """Upstream test_read_bufsize: ``get_read_buffer_limits()`` was missing, with
+    ``iter_chunks()``, ``set_read_chunk_size()``, ``exception()`` and the totals."""
+
+    def factory(web: Any) -> Any:
+        args = {} if bufsize is None else {"handler_args": {"read_bufsize": bufsize}}
+        app = web.Application(**args)
+        app.router.add_post("/", stream_api(web))
+        return app
+
+    body = b"x" * 70_000
+    reply = await same(factory, build("POST", "/", body=body))
+    low = 2**18 if bufsize is None else bufsize
+    raised = max(low, 100_000)
+    assert reply.json()["limits"] == [[low, 2 * low], [raised, 2 * raised]]
+    assert reply.json()["totals"] == [70_000, 70_000, None]
+
+
+async def test_stream_reader_totals_of_a_compressed_body() -> None:
+    """After the read: decompressed bytes, and the bytes as sent (aiohttp counts
+    the decompressed ones as they arrive, Squall as the handler reads them)."""
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            content = request.content
+            size = len(await content.read())
+            totals = [content.total_bytes, content.total_raw_bytes, content.total_compressed_bytes]
+            return web.json_response([size, *totals])
+
+        app = web.Application()
+        app.router.add_post("/", handler)
+        return app
+
+    body = gzip.compress(b"a" * 100_000)
+    data = build("POST", "/", headers=[("Content-Encoding", "gzip")], body=body)
+    reply = await same(factory, data)
+    assert reply.json() == [100_000, 100_000, len(body), len(body)]

@@ -46,6 +46,11 @@ class DecodedBody:
     def is_complete(self) -> bool:
         return self._raw.is_complete()
 
+    @property
+    def raw_received(self) -> int:
+        """Bytes received as sent, before decompression."""
+        return self._raw.received
+
     def at_eof(self) -> bool:
         return self._done and not self._pending
 

@@ -576,6 +576,10 @@ class BaseRequest(MutableMapping[Any, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream (no size limit: read it your way)."""
+        app = self._app
+        if app is not None and "read_bufsize" in app.handler_args:
+            # only reported by get_read_buffer_limits(), as aiohttp's would be
+            return StreamReader(self._source, app.handler_args["read_bufsize"])
         return StreamReader(self._source)
 
     async def read(self) -> bytes:

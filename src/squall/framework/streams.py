@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from squall.framework.decoded_body import DecodedBody
 from squall.framework.exceptions import HTTPBadRequest
 from squall.typedefs import BodySource
+
+DEFAULT_LIMIT = 2**18  # aiohttp 3.14's read_bufsize (its DEFAULT_CHUNK_SIZE)
 
 
 class EofStream(Exception):
@@ -14,11 +17,45 @@ class EofStream(Exception):
 
 
 class StreamReader:
-    """Reads the request body as it arrives; nothing is buffered ahead of need."""
+    """Reads the request body as it arrives; nothing is buffered ahead of need.
 
-    def __init__(self, source: BodySource) -> None:
+    ``limit`` is what ``get_read_buffer_limits()`` reports (aiohttp's
+    ``read_bufsize``); Squall's server bounds its own buffers whatever it says.
+    """
+
+    def __init__(self, source: BodySource, limit: int = DEFAULT_LIMIT) -> None:
         self._source = source
         self._pending = b""
+        self._low_water = limit
+
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """``(low, high)`` water marks, as aiohttp's: ``read_bufsize`` and twice it."""
+        return self._low_water, 2 * self._low_water
+
+    def set_read_chunk_size(self, n: int) -> None:
+        """Raise the limits to a consumer's chunk size (as aiohttp)."""
+        self._low_water = max(self._low_water, n)
+
+    def exception(self) -> BaseException | None:
+        """None: a failed read raises its error where it happens."""
+        return None
+
+    @property
+    def total_bytes(self) -> int:
+        """Body bytes received so far, decompressed when the body is coded."""
+        return self._source.received
+
+    @property
+    def total_compressed_bytes(self) -> int | None:
+        """Bytes received as sent when the body has a Content-Encoding, else None."""
+        source = self._source
+        return source.raw_received if isinstance(source, DecodedBody) else None
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Bytes received as sent (compressed or not)."""
+        compressed = self.total_compressed_bytes
+        return self.total_bytes if compressed is None else compressed
 
     def at_eof(self) -> bool:
         return not self._pending and self._source.at_eof()
@@ -100,6 +137,12 @@ class StreamReader:
     async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         while data := await self.read(n):
             yield data
+
+    async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(data, end_of_http_chunk)`` until the end; the flag is always False
+        (Squall does not report where the client's chunks ended)."""
+        while data := await self._next():
+            yield data, False
 
     async def iter_any(self) -> AsyncIterator[bytes]:
         while data := await self._next():
