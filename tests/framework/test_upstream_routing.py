@@ -182,3 +182,17 @@ def app_sync_handler(web: Any) -> Any:
 async def test_sync_handler_still_answers() -> None:
     reply = await same(app_sync_handler, build("GET", "/sync"))
     assert reply.body == b"sync"
+
+
+# -- aiohttp's private _match, which plugins call (test_plain_not_match...) -------------
+
+
+def test_private_match_of_plain_and_dynamic_resources(webmod: Any) -> None:
+    router = webmod.Application().router
+    plain = router.add_get("/get/path", text_of_route(webmod)).resource
+    dynamic = router.add_get("/get/{name}/", text_of_route(webmod)).resource
+    assert plain._match("/get/path") == {}
+    assert plain._match("/another/path") is None
+    assert dynamic._match("/get/John/") == {"name": "John"}
+    assert dynamic._match("/get/a%2Fb/") == {"name": "a/b"}
+    assert dynamic._match("/get/John") is None

@@ -220,6 +220,10 @@ class PlainResource(Resource):
     def raw_match(self, path: str) -> bool:
         return self._path == path
 
+    def _match(self, path: str) -> dict[str, str] | None:
+        """aiohttp's private matcher, which plugins and tests call: the values or None."""
+        return {} if path == self._path else None
+
     def get_info(self) -> dict[str, Any]:
         return {"path": self._path}
 
@@ -292,6 +296,13 @@ class DynamicResource(Resource):
 
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
+
+    def _match(self, path: str) -> dict[str, str] | None:
+        """aiohttp's private matcher, which plugins and tests call: the values or None."""
+        match = self._pattern.fullmatch(path)
+        if match is None:
+            return None
+        return {key: unquote_path_safe(value) for key, value in match.groupdict().items()}
 
     def get_info(self) -> dict[str, Any]:
         return {"formatter": self._formatter, "pattern": self._pattern}
