@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
+from typing import Any
+from unittest import mock
+
 import pytest
+from aiohttp import streams
+from aiohttp import test_utils as aiohttp_test_utils
 
 from squall import web
 from squall.testing import make_mocked_request
@@ -20,10 +26,11 @@ def test_request_properties() -> None:
     assert req.raw_path == "/path/a%20b?x=1&x=2"
     assert req.query.getall("x") == ["1", "2"]
     assert req.cookies["c"] == "3"
-    assert req.host == "localhost"
+    assert req.host == "127.0.0.1"  # no Host header is made up; the mocked sockname
+    assert "Host" not in req.headers
     assert req.version == (1, 1)
     assert req.keep_alive is True
-    assert req.remote == "127.0.0.1"
+    assert req.remote is None  # the mocked transport has no peername
     assert req.can_read_body is False
 
 
@@ -65,3 +72,50 @@ async def test_client_max_size_applies_past_a_smaller_content_length() -> None:
     )
     with pytest.raises(web.HTTPRequestEntityTooLarge):
         await req.read()
+
+
+SSL_CONTEXT = ssl.create_default_context()
+PEER = mock.Mock()
+PEER_INFO = {"peername": ("10.0.0.7", 5555), "sockname": ("10.0.0.1", 8443)}
+PEER.get_extra_info.side_effect = PEER_INFO.get
+
+# each: the arguments for both helpers
+SHAPES: list[tuple[tuple[str, str], dict[str, Any]]] = [
+    (("GET", "/a?x=1"), {}),
+    (("GET", "/"), {"headers": {"Host": "example.com:81", "X-A": "1"}}),
+    (("POST", "/"), {"version": (1, 0)}),
+    (("GET", "/"), {"closing": True}),
+    (("GET", "/"), {"sslcontext": SSL_CONTEXT}),
+    (("GET", "/"), {"transport": PEER}),
+]
+ATTRS = ["host", "url", "remote", "scheme", "secure", "keep_alive", "path_qs", "can_read_body"]
+
+
+def observe(request: Any) -> dict[str, Any]:
+    seen = {name: str(getattr(request, name)) for name in ATTRS}
+    seen["headers"] = dict(request.headers)
+    seen["transport_is_given"] = request.transport is PEER
+    seen["sslcontext"] = request.transport.get_extra_info("sslcontext") is SSL_CONTEXT
+    return seen
+
+
+@pytest.mark.parametrize(("args", "kwargs"), SHAPES, ids=[str(i) for i in range(len(SHAPES))])
+def test_the_request_looks_as_aiohttps_helper_makes_it(
+    args: tuple[str, str], kwargs: dict[str, Any]
+) -> None:
+    if "version" in kwargs:
+        aio_kwargs = {**kwargs, "version": aiohttp_test_utils.HttpVersion(*kwargs["version"])}
+    else:
+        aio_kwargs = kwargs
+    theirs = aiohttp_test_utils.make_mocked_request(*args, **aio_kwargs)
+    ours = make_mocked_request(*args, **kwargs)
+    assert observe(ours) == observe(theirs)
+
+
+async def test_a_stream_payload_is_the_content() -> None:
+    stream = streams.StreamReader(mock.Mock(_reading_paused=False), 2**16)
+    stream.feed_data(b"streamed body")
+    stream.feed_eof()
+    req = make_mocked_request("POST", "/", payload=stream)
+    assert req.content is stream
+    assert await req.read() == b"streamed body"

@@ -296,3 +296,85 @@ def test_any_plugin_defining_aiohttp_client_keeps_the_name(project: Path) -> Non
     )
     proc = run_pytest(project, "-p", "my_fixtures")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# A suite written for aiohttp.pytest_plugin: no asyncio marks, the ``loop`` fixture,
+# and (in the second file) a ``loop`` of the suite's own that a sync fixture starts a
+# server on, which the coroutine test must then run on.
+OLD_STYLE = """
+import asyncio
+
+from squall import web
+from squall.testing import TestClient, TestServer
+
+
+def make_app():
+    async def hi(request):
+        return web.Response(text="hi")
+
+    app = web.Application()
+    app.router.add_get("/", hi)
+    return app
+
+
+async def test_unmarked_coroutine_runs(aiohttp_client, loop):
+    assert loop is asyncio.get_running_loop()
+    client = await aiohttp_client(make_app())
+    assert await (await client.get("/")).text() == "hi"
+
+
+def test_plain_test_drives_the_loop(loop):
+    assert loop is asyncio.get_event_loop_policy().get_event_loop()
+    assert loop.run_until_complete(asyncio.sleep(0, "done")) == "done"
+"""
+
+OWN_LOOP = """
+import asyncio
+
+import pytest
+
+from squall.testing import TestClient, TestServer
+from test_old_style import make_app
+
+
+@pytest.fixture
+def loop():
+    new_loop = asyncio.new_event_loop()
+    yield new_loop
+    new_loop.close()
+
+
+@pytest.fixture
+def client(loop):
+    client = TestClient(TestServer(make_app()))
+    loop.run_until_complete(client.start_server())
+    yield client
+    loop.run_until_complete(client.close())
+
+
+async def test_runs_on_the_suites_loop(client, loop):
+    assert asyncio.get_running_loop() is loop
+    assert await (await client.get("/")).text() == "hi"
+"""
+
+
+@pytest.mark.parametrize("mode", ["strict", "auto"])
+def test_a_suite_for_aiohttps_own_plugin_runs_unmarked(project: Path, mode: str) -> None:
+    (project / "test_old_style.py").write_text(OLD_STYLE)
+    (project / "test_own_loop.py").write_text(OWN_LOOP)
+    args = ["-o", f"asyncio_mode={mode}"]
+    if mode == "auto":  # pytest-asyncio then owns every coroutine test, as it was asked
+        args.append("test_old_style.py")
+    proc = run_pytest(project, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("3 passed" if mode == "strict" else "2 passed") in proc.stdout, proc.stdout
+
+
+def test_a_suite_with_another_aiohttp_plugin_is_left_alone(project: Path) -> None:
+    """With pytest-aiohttp active, ``loop`` and unmarked coroutine tests are not Squall's."""
+    (project / "test_old_style.py").write_text(OLD_STYLE)
+    (project / "test_unmarked.py").write_text("async def test_unmarked():\n    pass\n")
+    proc = run_pytest(project, "-p", "pytest_aiohttp.plugin", "-o", "asyncio_mode=strict")
+    assert proc.returncode != 0
+    assert "fixture 'loop' not found" in proc.stdout, proc.stdout
+    assert "async def functions are not natively supported" in proc.stdout, proc.stdout

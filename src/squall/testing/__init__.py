@@ -3,9 +3,9 @@
 ``from aiohttp.test_utils import X`` becomes ``from squall.testing import X`` for
 ``TestServer``, ``RawTestServer``, ``BaseTestServer``, ``TestClient``,
 ``AioHTTPTestCase`` (also ``SquallTestCase``), ``make_mocked_request``,
-``make_mocked_coro``, ``unused_port``, ``loop_context``, ``setup_test_loop``,
-``teardown_test_loop`` and ``unittest_run_loop``; ``client.ws_connect(path)`` returns
-a ``ClientWebSocketResponse``.
+``make_mocked_coro``, ``unused_port``, ``get_port_socket``, ``get_unused_port_socket``,
+``loop_context``, ``setup_test_loop``, ``teardown_test_loop`` and ``unittest_run_loop``;
+``client.ws_connect(path)`` returns a ``ClientWebSocketResponse``.
 
 The client side (``TestClient``, the test-case classes, ``ClientResponse``,
 ``ClientSession``, ``CookieJar``) needs httpx, which only the ``test`` extra installs
@@ -31,7 +31,14 @@ from squall.testing.errors import (
 )
 from squall.testing.loop import loop_context, setup_test_loop, teardown_test_loop
 from squall.testing.mocked import make_mocked_coro, make_mocked_request
-from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unused_port
+from squall.testing.server import (
+    BaseTestServer,
+    RawTestServer,
+    TestServer,
+    get_port_socket,
+    get_unused_port_socket,
+    unused_port,
+)
 
 if TYPE_CHECKING:
     from squall.testing.case import AioHTTPTestCase, SquallTestCase, unittest_run_loop
@@ -61,6 +68,8 @@ __all__ = [
     "TestServer",
     "WSServerHandshakeError",
     "loop_context",
+    "get_port_socket",
+    "get_unused_port_socket",
     "make_mocked_coro",
     "make_mocked_request",
     "setup_test_loop",

@@ -24,7 +24,7 @@ class SquallTestCase(IsolatedAsyncioTestCase):
 
     app: Application
     server: TestServer
-    client: TestClient
+    client: TestClient[Any, Any]
     loop: asyncio.AbstractEventLoop
 
     async def get_application(self) -> Application:
@@ -39,7 +39,7 @@ class SquallTestCase(IsolatedAsyncioTestCase):
         """The server for ``app``; override to pass runner options."""
         return TestServer(app)
 
-    async def get_client(self, server: TestServer) -> TestClient:
+    async def get_client(self, server: TestServer) -> TestClient[Any, Any]:
         """The client for ``server``; override to pass client options."""
         return TestClient(server)
 
@@ -67,7 +67,8 @@ AioHTTPTestCase = SquallTestCase
 def unittest_run_loop(func: _F, *args: Any, **kwargs: Any) -> _F:
     """Does nothing, as in aiohttp 3.8+ (async test methods need no decorator)."""
     warnings.warn(
-        "Decorator `@unittest_run_loop` is no longer needed: async test methods run as they are",
+        # NOTE: aiohttp's words, which suites match with pytest.warns(match=...)
+        "Decorator `@unittest_run_loop` is no longer needed in aiohttp 3.8+",
         DeprecationWarning,
         stacklevel=2,
     )

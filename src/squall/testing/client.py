@@ -8,12 +8,14 @@ cookie jar. httpx carries the requests, so the ``test`` extra must be installed.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 from yarl import URL
 
 from squall.framework.app import Application
+from squall.framework.request import BaseRequest
 from squall.testing.server import BaseTestServer
 
 try:
@@ -60,19 +62,30 @@ __all__ = [
 ]
 
 
-class TestClient:
+_RequestT = TypeVar("_RequestT", bound=BaseRequest)
+_AppT = TypeVar("_AppT", bound="Application | None")
+
+
+class TestClient(Generic[_RequestT, _AppT]):
     """Make requests to a test server by path: ``await client.get('/')``.
 
     Keyword arguments are aiohttp's ``ClientSession`` ones that make sense here:
     ``cookie_jar``, ``headers``, ``cookies``, ``auth``, ``raise_for_status``,
-    ``timeout``, ``json_serialize``, ``skip_auto_headers``.
+    ``timeout``, ``json_serialize``, ``skip_auto_headers``. The type parameters are
+    aiohttp's (``TestClient[web.Request, web.Application]``), for annotations.
     """
 
     __test__ = False
 
     def __init__(
-        self, server: BaseTestServer, *, cookie_jar: CookieJar | None = None, **kwargs: Any
+        self,
+        server: BaseTestServer,
+        *,
+        cookie_jar: CookieJar | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
     ) -> None:
+        # NOTE: ``loop`` is accepted for aiohttp's signature; the running loop is used
         if not isinstance(server, BaseTestServer):
             raise TypeError(f"server must be TestServer instance, found type: {type(server)!r}")
         self._server = server
@@ -88,10 +101,10 @@ class TestClient:
         return self._server
 
     @property
-    def app(self) -> Application | None:
+    def app(self) -> _AppT:
         """The application under test (``None`` for a RawTestServer)."""
         app = getattr(self._server, "app", None)
-        return app if isinstance(app, Application) else None
+        return cast(_AppT, app if isinstance(app, Application) else None)
 
     @property
     def host(self) -> str:
@@ -164,7 +177,7 @@ class TestClient:
     def __exit__(self, *exc: object) -> None:
         pass  # pragma: no cover - pairs with __enter__, which always raises
 
-    async def __aenter__(self) -> TestClient:
+    async def __aenter__(self) -> TestClient[_RequestT, _AppT]:
         await self.start_server()
         return self
 

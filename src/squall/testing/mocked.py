@@ -1,14 +1,18 @@
 """``make_mocked_request`` and ``make_mocked_coro``: unit tests without a server.
 
 No socket, no loop work: the head is built from the arguments, the body is the
-given bytes, and whatever a response writes lands in ``request.protocol.output``.
+given bytes (or stream), and whatever a response writes lands in
+``request.protocol.output``. The connection looks as aiohttp's helper makes it: a
+``Mock`` transport whose ``get_extra_info`` knows ``sockname`` (127.0.0.1:80) and
+``sslcontext`` only, so ``request.remote`` is None and ``request.host`` 127.0.0.1
+unless a Host header is given.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest.mock import Mock
 
 from multidict import CIMultiDict
@@ -18,6 +22,9 @@ from squall.framework.exceptions import HTTPNotFound
 from squall.framework.request import Request
 from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.framework.routing.resources import SystemRoute
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 
 class _Head:
@@ -73,17 +80,57 @@ class _Body:
         return await self.read()
 
 
-class MockedSink:
-    """Records what responses write: ``output`` holds the bytes of each call."""
+class _StreamBody:
+    """A body read from a stream the test gave (a ``StreamReader`` or any object
+    with ``read``/``readany``/``at_eof``)."""
 
-    def __init__(self, *, closing: bool = False, peername: Any = ("127.0.0.1", 12345)) -> None:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.received = 0
+
+    def is_complete(self) -> bool:
+        return bool(self._stream.at_eof())
+
+    def at_eof(self) -> bool:
+        return bool(self._stream.at_eof())
+
+    async def read(self, n: int = -1) -> bytes:
+        data = bytes(await self._stream.read(n))
+        self.received += len(data)
+        return data
+
+    async def readany(self) -> bytes:
+        data = bytes(await self._stream.readany())
+        self.received += len(data)
+        return data
+
+
+def _mocked_transport(sslcontext: SSLContext | None) -> Mock:
+    """A transport as aiohttp's helper mocks it: only ``sockname`` and ``sslcontext``."""
+    transport = Mock()
+
+    def get_extra_info(name: str, default: Any = None) -> Any:
+        if name == "sslcontext":
+            return sslcontext
+        return ("127.0.0.1", 80) if name == "sockname" else default
+
+    transport.get_extra_info.side_effect = get_extra_info
+    return transport
+
+
+class MockedSink:
+    """Records what responses write: ``output`` holds the bytes of each call.
+
+    ``get_extra_info`` asks ``transport`` (a test's own, or the mocked one).
+    """
+
+    def __init__(self, *, closing: bool = False, transport: Any = None) -> None:
         self.output: list[tuple[str, Any]] = []
         self.closing = closing
         self.will_close = closing
         self.bytes_sent = 0
-        self.transport = None
+        self.transport = _mocked_transport(None) if transport is None else transport
         self.task: Any = None
-        self._extra = {"peername": peername, "sockname": ("127.0.0.1", 8080)}
 
     def _record(self, kind: str, value: Any, size: int) -> None:
         self.output.append((kind, value))
@@ -127,7 +174,8 @@ class MockedSink:
         return None
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._extra.get(name, default)
+        value = self.transport.get_extra_info(name)
+        return default if value is None else value
 
     def skip_continue(self) -> None:
         self.output.append(("skip_continue", None))
@@ -145,23 +193,44 @@ def make_mocked_request(
     version: tuple[int, int] = (1, 1),
     closing: bool = False,
     app: Application | None = None,
-    payload: bytes = b"",
+    writer: Any = None,
+    protocol: Any = None,
+    transport: Any = None,
+    payload: Any = b"",
+    sslcontext: SSLContext | None = None,
     client_max_size: int = 1024**2,
-    **_ignored: Any,
+    client_max_fields: int = 1000,
+    loop: Any = None,
 ) -> Request:
     """A Request for ``method`` and ``path`` (with query), as aiohttp's helper makes.
 
-    ``payload`` is the body; ``match_info`` the route values; responses written
-    for it are recorded in ``request.protocol.output``.
+    ``payload`` is the body: bytes, or a stream (``request.content`` is then that
+    very stream); ``match_info`` the route values; ``transport`` answers
+    ``request.transport`` and ``get_extra_info`` (peername, sockname…), else a
+    mocked one does, with ``sslcontext`` making the request https. Responses
+    written for it are recorded in ``request.protocol.output``. ``writer``,
+    ``protocol``, ``client_max_fields`` and ``loop`` are accepted for aiohttp's
+    signature and not used.
     """
     hdrs: CIMultiDict[str] = CIMultiDict(headers or {})
-    if version >= (1, 1) and "Host" not in hdrs:
-        hdrs["Host"] = "localhost"
     keep_alive = not closing and (version >= (1, 1) or hdrs.get("Connection") == "keep-alive")
-    head = _Head(method.upper(), path, version, hdrs, keep_alive, len(payload))
+    body: _Body | _StreamBody
+    if isinstance(payload, bytes | bytearray | memoryview):
+        body = _Body(bytes(payload))
+        body_length = len(body._data)
+    else:
+        body = _StreamBody(payload)
+        body_length = 0
+    head = _Head(method.upper(), path, version, hdrs, keep_alive, body_length)
+    if transport is None:
+        transport = _mocked_transport(sslcontext)
     if app is None:
         app = Application()
-    request = Request(head, _Body(payload), MockedSink(closing=closing), app, client_max_size)
+    sink = MockedSink(closing=closing, transport=transport)
+    request = Request(head, body, sink, app, client_max_size)
+    if isinstance(body, _StreamBody):
+        # NOTE: ``content`` is a reify: the instance attribute is what it serves
+        request.__dict__["content"] = payload
     info = UrlMappingMatchInfo(dict(match_info or {}), SystemRoute(HTTPNotFound()))
     info._bind(app)
     request._match_info = info

@@ -80,7 +80,7 @@ def squall_unused_port() -> Callable[[], int]:
 
 
 @pytest.fixture
-def squall_client_cls() -> type[TestClient]:
+def squall_client_cls() -> type[TestClient[Any, Any]]:
     """The TestClient class the ``squall_client`` fixture builds; override to customise.
 
     Needs httpx (``pip install 'squall[test]'``).
@@ -122,16 +122,16 @@ async def serve_handlers() -> AsyncIterator[Callable[..., Any]]:
         await servers.pop().close()
 
 
-async def make_clients(client_cls: type[TestClient]) -> AsyncIterator[Callable[..., Any]]:
+async def make_clients(client_cls: type[TestClient[Any, Any]]) -> AsyncIterator[Callable[..., Any]]:
     """The body of ``squall_client``: ``await go(app_or_server, server_kwargs=None, **kw)``."""
-    clients: list[TestClient] = []
+    clients: list[TestClient[Any, Any]] = []
 
     async def go(
         param: Application | BaseTestServer,
         *,
         server_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
-    ) -> TestClient:
+    ) -> TestClient[Any, Any]:
         if isinstance(param, Application):
             server: BaseTestServer = TestServer(param, **(server_kwargs or {}))
         elif isinstance(param, BaseTestServer):
@@ -164,7 +164,7 @@ async def squall_raw_server() -> AsyncIterator[Callable[..., Any]]:
 
 @async_fixture
 async def squall_client(
-    squall_client_cls: type[TestClient],
+    squall_client_cls: type[TestClient[Any, Any]],
 ) -> AsyncIterator[Callable[..., Any]]:
     """``await squall_client(app_or_server, server_kwargs=None, **client_kwargs)``."""
     async for go in make_clients(squall_client_cls):
