@@ -600,6 +600,8 @@ class HttpProtocol(asyncio.Protocol):
         body: bytes,
         keep_alive: bool | None,
     ) -> None:
+        if self._transport is None:  # as start_response: a prepare() is told, as on aiohttp
+            raise ClientDisconnectedError("Connection lost")
         connection = self._connection(version, keep_alive)
         if connection is not None:
             headers.append(("Connection", connection))
