@@ -467,3 +467,33 @@ def test_text_of_an_async_iterable_body(webmod: Any) -> None:
 def test_unsupported_body(webmod: Any, body: Any) -> None:
     with pytest.raises(ValueError, match="Unsupported body type"):
         webmod.Response(body=body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (build("GET", "/"), True),
+        (build("GET", "/", headers={"Connection": "close"}), False),
+        (build("GET", "/", version="1.0"), False),
+    ],
+)
+async def test_keep_alive_is_known_once_prepared(
+    webmod: Any, request_bytes: bytes, expected: bool
+) -> None:
+    seen: list[Any] = []
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            resp = web.StreamResponse()
+            seen.append(resp.keep_alive)
+            await resp.prepare(request)
+            seen.append(resp.keep_alive)
+            await resp.write_eof(b"x")
+            return resp
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        return app
+
+    await run_on(webmod, factory, request_bytes)
+    assert seen == [None, expected]

@@ -183,7 +183,8 @@ class StreamResponse(MutableMapping[Any, Any]):
 
     @property
     def keep_alive(self) -> bool | None:
-        if self._keep_alive is None and self._req is not None and self._eof_sent:
+        if self._keep_alive is None and self._req is not None:
+            # once the head is out the connection has decided (as aiohttp says after prepare)
             return not self._req._sink.will_close
         return self._keep_alive
 
