@@ -259,3 +259,22 @@ def test_the_dispatcher_is_an_abstract_router(webmod: Any) -> None:
     assert not app.router.frozen
     app.freeze()
     assert app.router.frozen
+
+
+async def test_a_router_built_on_aiohttps_abc_serves() -> None:
+    # code moved from aiohttp may still subclass aiohttp.abc.AbstractRouter
+    from aiohttp.abc import AbstractRouter
+
+    from ._wire import run_on
+
+    class Refusing(AbstractRouter):
+        async def resolve(self, request: Any) -> Any:
+            raise squall_web.HTTPPreconditionFailed()
+
+    def factory(web: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return web.Application(router=Refusing())
+
+    reply = await run_on(squall_web, factory, build("GET", "/"))
+    assert reply.status == 412

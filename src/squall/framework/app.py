@@ -160,7 +160,8 @@ class Application(MutableMapping[Any, Any]):
     ) -> None:
         if router is not None:
             warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
-            if not isinstance(router, AbstractRouter):
+            # NOTE: any object with resolve() will do, an aiohttp.abc.AbstractRouter too
+            if not callable(getattr(router, "resolve", None)):
                 raise TypeError(f"router must be an AbstractRouter, got {router!r}")
         if loop is not None:
             warnings.warn("loop argument is deprecated", DeprecationWarning, stacklevel=2)
