@@ -497,3 +497,18 @@ async def test_keep_alive_is_known_once_prepared(
 
     await run_on(webmod, factory, request_bytes)
     assert seen == [None, expected]
+
+
+async def test_streamed_body_from_a_low_level_server(squall_raw_server: Any) -> None:
+    # web.Server has a whole-body fast path of its own, as the application has
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"low,"
+        yield b"level"
+
+    async def handler(request: Any) -> Any:
+        return squall_web.Response(body=chunks())
+
+    server = await squall_raw_server(handler)
+    reply = await exchange(server.port, build("GET", "/"))
+    assert reply.header("Transfer-Encoding") == "chunked"
+    assert reply.body == b"low,level"
