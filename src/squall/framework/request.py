@@ -673,7 +673,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         ):
             self._post = MultiDictProxy(MultiDict())
             return self._post
-        if self._head.chunked is False and not self._head.content_length:
+        if self._read_bytes is None and self._body.at_eof():  # no body, none left
             self._post = MultiDictProxy(MultiDict())
             return self._post
         if content_type == "multipart/form-data":
