@@ -414,3 +414,41 @@ async def test_run_app_on_a_unix_path(tmp_path: Path) -> None:
         assert await get_over_unix(path, "/") == (b"HTTP/1.1 200 OK", b"over unix")
         code, _, err = await stop(proc, signal.SIGTERM)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("side", ["squall", "aiohttp"])
+def test_a_task_failing_as_run_app_cancels_it_reaches_the_exception_handler(side: str) -> None:
+    """What the loop's exception handler is told, word for word as on aiohttp."""
+    from aiohttp import web as aiohttp_web
+
+    side_web = web if side == "squall" else aiohttp_web
+    loop = asyncio.new_event_loop()
+    contexts: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: contexts.append(context))
+    failure = RuntimeError("FAIL")
+    tasks: list[asyncio.Task[None]] = []
+
+    async def fail() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise failure from None
+
+    async def on_startup(app: object) -> None:
+        tasks.append(asyncio.get_running_loop().create_task(fail()))
+
+    def stop(*_: object) -> None:  # run_app's print: the server is up
+        def interrupt() -> None:
+            raise KeyboardInterrupt
+
+        loop.call_soon(interrupt)
+
+    app = side_web.Application()
+    app.on_startup.append(on_startup)
+    side_web.run_app(app, host="127.0.0.1", port=0, loop=loop, print=stop)
+    [context] = [c for c in contexts if c.get("exception") is failure]
+    assert context == {
+        "message": "unhandled exception during asyncio.run() shutdown",
+        "exception": failure,
+        "task": tasks[0],
+    }

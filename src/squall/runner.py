@@ -100,14 +100,28 @@ def _access_logger(kwargs: dict[str, Any]) -> AbstractAccessLogger | None:
     the runner's business (``_AccessWatch``), not the request path's.
     """
     cls = kwargs.get("access_log_class", AccessLogger)
-    if not (isinstance(cls, type) and issubclass(cls, AbstractAccessLogger)):
+    if not _is_access_logger_class(cls):
         raise TypeError(
             f"access_log_class must be subclass of squall.web.AbstractAccessLogger, got {cls}"
         )
     log = kwargs.get("access_log", access_logger)
     if not log:
         return None
-    return cls(log, kwargs.get("access_log_format", AccessLogger.LOG_FORMAT))
+    logger: AbstractAccessLogger = cls(
+        log, kwargs.get("access_log_format", AccessLogger.LOG_FORMAT)
+    )
+    return logger
+
+
+def _is_access_logger_class(cls: Any) -> bool:
+    """A subclass of our ``AbstractAccessLogger``, or a class shaped as one: ``log``
+    and ``enabled``, as a subclass of aiohttp's ``aiohttp.abc.AbstractAccessLogger``
+    has (an application that kept that import keeps working; Squall cannot name it)."""
+    if not isinstance(cls, type):
+        return False
+    if issubclass(cls, AbstractAccessLogger):
+        return True
+    return callable(getattr(cls, "log", None)) and hasattr(cls, "enabled")
 
 
 class _AccessWatch:
@@ -543,9 +557,10 @@ def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop
         if task.cancelled():
             continue
         if task.exception() is not None:
+            # NOTE: aiohttp's words (asyncio.run's too), which exception handlers may match
             loop.call_exception_handler(
                 {
-                    "message": "unhandled exception during run_app shutdown",
+                    "message": "unhandled exception during asyncio.run() shutdown",
                     "exception": task.exception(),
                     "task": task,
                 }

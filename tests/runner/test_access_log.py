@@ -209,6 +209,27 @@ async def test_access_log_class_must_be_an_access_logger() -> None:
     assert started == []  # refused before any hook ran
 
 
+async def test_a_logger_written_on_aiohttps_base_class_is_taken() -> None:
+    """An application that kept ``from aiohttp.abc import AbstractAccessLogger``
+    (aiohttp's upstream test_web_log does) logs through Squall all the same."""
+    from aiohttp.abc import AbstractAccessLogger as AiohttpAbstractAccessLogger
+
+    seen: list[tuple[str, int, str]] = []
+
+    class Mine(AiohttpAbstractAccessLogger):
+        def log(self, request: Any, response: Any, time: float) -> None:
+            seen.append((request.path_qs, response.status, self.log_format))
+
+    runner = web.AppRunner(
+        make_app(),
+        access_log_class=Mine,  # type: ignore[arg-type]
+        access_log=LOGGER,
+        access_log_format="%r",
+    )
+    assert await serve(runner, "/hello?y=2", "/missing") == [200, 404]
+    assert seen == [("/hello?y=2", 200, "%r"), ("/missing", 404, "%r")]
+
+
 async def test_low_level_server_logs_through_its_own_arguments() -> None:
     async def handler(request: web.BaseRequest) -> web.Response:
         return web.Response(text=request.path)
