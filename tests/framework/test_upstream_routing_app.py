@@ -278,3 +278,18 @@ async def test_a_router_built_on_aiohttps_abc_serves() -> None:
 
     reply = await run_on(squall_web, factory, build("GET", "/"))
     assert reply.status == 412
+
+
+def test_frozen_lists_refuse_every_change_and_hash_once_frozen(webmod: Any) -> None:
+    @webmod.middleware
+    async def mw(request: Any, handler: Any) -> Any:
+        return await handler(request)  # pragma: no cover
+
+    app = webmod.Application(middlewares=[mw])
+    with pytest.raises(RuntimeError):
+        hash(app.middlewares)
+    app.freeze()
+    with pytest.raises((RuntimeError, TypeError)):  # aiohttp's FrozenList has no *=
+        app.middlewares *= 2
+    assert list(app.middlewares) == [mw]
+    assert hash(app.middlewares) == hash((mw,))

@@ -51,6 +51,16 @@ class FrozenList(list[Any]):
         self._check()
         return super().__iadd__(items)
 
+    def __imul__(self, count: Any) -> Any:  # type: ignore[misc]
+        self._check()
+        return super().__imul__(count)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        # as frozenlist's: hashable once frozen, by its items
+        if not self._frozen:
+            raise RuntimeError("Cannot hash unfrozen list.")
+        return hash(tuple(self))
+
     def pop(self, index: Any = -1) -> Any:
         self._check()
         return super().pop(index)
