@@ -512,3 +512,27 @@ async def test_streamed_body_from_a_low_level_server(squall_raw_server: Any) -> 
     reply = await exchange(server.port, build("GET", "/"))
     assert reply.header("Transfer-Encoding") == "chunked"
     assert reply.body == b"low,level"
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+async def test_prepare_hook_changing_the_body(prepared: bool) -> None:
+    # SECURITY: aiohttp declares the length of the body before the hook and sends the
+    # hook's longer body after it: the extra bytes start the next response. Squall
+    # declares the length of the body the hook left.
+    async def hook(request: Any, response: Any) -> None:
+        response.text = response.text.upper() + "!"
+
+    async def handler(request: Any) -> Any:
+        resp = squall_web.Response(text="hello")
+        if prepared:
+            await resp.prepare(request)
+        return resp
+
+    app = squall_web.Application()
+    app.router.add_get("/", handler)
+    app.on_response_prepare.append(hook)
+    async with serve(squall_web, lambda web: app) as port:
+        reply = await exchange(port, build("GET", "/"))
+    assert reply.header("Content-Length") == "6"
+    assert reply.body == b"HELLO!"
+    assert reply.after == "HTTP/1.1 404 Not Found"

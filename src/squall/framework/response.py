@@ -371,11 +371,18 @@ class Response(StreamResponse):
         self._eof_sent = True
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
-        """Send the head; the body follows at ``write_eof()`` or when returned."""
+        """Send the head; the body follows at ``write_eof()`` or when returned.
+
+        The length is the body's after the ``on_response_prepare`` hooks ran: a hook
+        may change the body.
+        """
+        if self._eof_sent:
+            return None
+        if self._sink is not None:
+            return self
+        await request._prepare_hook(self)
         if (
-            self._sink is None
-            and not self._eof_sent
-            and not self._chunked
+            not self._chunked
             and _CONTENT_LENGTH not in self._headers
             and not bodiless_status(request.method, self._status)
         ):  # a HEAD answer declares the length a GET would have, if not 0 (RFC 9110 8.6)
@@ -385,7 +392,8 @@ class Response(StreamResponse):
                     self._headers[_CONTENT_LENGTH] = str(size)
             elif self._body or request.method != "HEAD":
                 self._headers[_CONTENT_LENGTH] = str(len(self._body))
-        return await super().prepare(request)
+        self._start(request)
+        return self
 
 
 # -- bodies read when sent ------------------------------------------------------------
