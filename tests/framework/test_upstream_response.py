@@ -536,3 +536,27 @@ async def test_prepare_hook_changing_the_body(prepared: bool) -> None:
     assert reply.header("Content-Length") == "6"
     assert reply.body == b"HELLO!"
     assert reply.after == "HTTP/1.1 404 Not Found"
+
+
+def _prepared_gzip(web: Any) -> Any:
+    async def gzipped(request: Any) -> Any:
+        resp = web.Response(body=b"answer" * 100)
+        resp.enable_compression(web.ContentCoding.gzip)
+        await resp.prepare(request)
+        assert resp.content_length == 32  # the coded length, known before the body goes
+        return resp
+
+    app = web.Application()
+    app.router.add_route("*", "/gzip", gzipped)
+    return app
+
+
+async def test_prepared_compressed_response_declares_the_coded_length() -> None:
+    reply = await same(_prepared_gzip, build("GET", "/gzip"))
+    assert reply.header("Content-Length") == "32"
+    assert reply.header("Transfer-Encoding") is None
+
+
+async def test_head_of_a_prepared_compressed_response() -> None:
+    reply = await same(_prepared_gzip, build("HEAD", "/gzip"))
+    assert reply.header("Content-Length") == "32"
