@@ -560,3 +560,34 @@ async def test_prepared_compressed_response_declares_the_coded_length() -> None:
 async def test_head_of_a_prepared_compressed_response() -> None:
     reply = await same(_prepared_gzip, build("HEAD", "/gzip"))
     assert reply.header("Content-Length") == "32"
+
+
+async def test_output_length_counts_the_head_and_the_body_written() -> None:
+    """output_length (deprecated, as on aiohttp): the bytes written for the response
+    so far, head included; 0 before prepare()."""
+    seen: list[int] = []
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            resp = web.StreamResponse()
+            resp.content_length = 6
+            with pytest.warns(DeprecationWarning, match="output_length is deprecated"):
+                seen.append(resp.output_length)
+            await resp.prepare(request)
+            await resp.write(b"abc")
+            with pytest.warns(DeprecationWarning):
+                seen.append(resp.output_length)
+            await resp.write(b"def")
+            return resp
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        return app
+
+    async with serve(squall_web, factory) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(build("GET", "/"))
+        raw = await reader.readuntil(b"\r\n\r\n") + await reader.readexactly(6)
+        writer.close()
+    assert raw.endswith(b"abcdef")
+    assert seen == [0, len(raw) - 3]

@@ -188,6 +188,13 @@ class StreamResponse(MutableMapping[Any, Any]):
             return not self._req._sink.will_close
         return self._keep_alive
 
+    @property
+    def output_length(self) -> int:
+        """Bytes written for this response so far, head included (deprecated on
+        aiohttp too); 0 before ``prepare()``."""
+        warnings.warn("output_length is deprecated", DeprecationWarning, stacklevel=2)
+        return 0 if self._req is None else self._req._sink.bytes_sent
+
     def force_close(self) -> None:
         """Close the connection after this response."""
         self._keep_alive = False
