@@ -376,3 +376,33 @@ async def test_post_after_read_parses_the_bytes_read() -> None:
     )
     reply = await same(one_route(read_then_post), data)
     assert reply.json() == ["a=1&b=2", {"a": "1", "b": "2"}]
+
+
+def text_errors(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        try:
+            await request.text()
+        except UnicodeDecodeError as exc:
+            return web.Response(text=f"UnicodeDecodeError {exc.encoding} {exc.start}")
+        except LookupError:
+            return web.Response(text="LookupError")
+        return web.Response(text="read")
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        ("text/plain", b"ab\xff", b"UnicodeDecodeError utf-8 2"),
+        ("text/plain; charset=nope", b"ab", b"LookupError"),
+    ],
+)
+async def test_text_raises_what_aiohttp_raises(
+    content_type: str, body: bytes, expected: bytes
+) -> None:
+    """request.text() on bytes its charset cannot decode: aiohttp's
+    UnicodeDecodeError or LookupError when caught (Squall: a 400 uncaught)."""
+    data = build("POST", "/", headers=[("Content-Type", content_type)], body=body)
+    reply = await same(one_route(text_errors), data)
+    assert reply.body == expected

@@ -80,6 +80,22 @@ class InvalidBodyError(HTTPBadRequest, ValueError):
         return self.message
 
 
+# NOTE: ``reason`` is the response's (the HTTP reason): UnicodeDecodeError keeps its
+# own in its C struct, set by its __init__, unseen behind the property
+class TextDecodeError(InvalidBodyError, UnicodeDecodeError):  # type: ignore[override]
+    """Bytes that are not text in their charset: the UnicodeDecodeError aiohttp
+    lets out of ``text()``, and a 400 if uncaught."""
+
+    def __init__(self, message: str, err: UnicodeDecodeError) -> None:
+        UnicodeDecodeError.__init__(self, err.encoding, err.object, err.start, err.end, err.reason)
+        InvalidBodyError.__init__(self, message)
+
+
+class CharsetError(InvalidBodyError, LookupError):
+    """A charset that names no text codec: the LookupError aiohttp lets out of
+    ``text()``, and a 400 if uncaught."""
+
+
 def http_error(exc: MultipartError, max_size: int = 0) -> HTTPException:
     """The HTTP answer a decoder error earns: a short text, never the input."""
     if exc.status == 413:
@@ -269,7 +285,10 @@ class BodyPartReader:
         if not data:
             return []
         charset = encoding or self.get_charset(default="utf-8")
-        text = _text(data, charset).rstrip()
+        try:
+            text = _text(data, charset).rstrip()
+        except TextDecodeError:  # aiohttp: a plain ValueError here
+            raise InvalidBodyError("Part is not valid text") from None
         try:
             return parse_qsl(text, keep_blank_values=True, encoding=charset)
         except (LookupError, ValueError):
@@ -322,6 +341,10 @@ class BodyPartReader:
         except MultipartError as exc:
             raise http_error(exc, self._client_max_size) from None
 
+    async def decode_iter(self, data: bytes) -> AsyncIterator[bytes]:
+        """``decode(data)`` as an async iterator (aiohttp's name for it)."""
+        yield self.decode(data)
+
     def get_charset(self, default: str) -> str:
         """The part's charset parameter, else the form's ``_charset_``, else ``default``."""
         _, params = parse_content_type(self.headers.get(hdrs.CONTENT_TYPE, ""))
@@ -355,10 +378,10 @@ class BodyPartReader:
 def _text(data: bytes, charset: str) -> str:
     try:
         return data.decode(charset)
-    except UnicodeDecodeError:
-        raise InvalidBodyError("Part is not valid text") from None
+    except UnicodeDecodeError as err:
+        raise TextDecodeError("Part is not valid text", err) from None
     except (LookupError, ValueError):  # the client's charset
-        raise InvalidBodyError("Unsupported charset") from None
+        raise CharsetError("Unsupported charset") from None
 
 
 class _PartSource:

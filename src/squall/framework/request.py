@@ -30,7 +30,13 @@ from squall.framework.exceptions import (
     HTTPUnsupportedMediaType,
     NotAppKeyWarning,
 )
-from squall.framework.multipart import FileField, InvalidBodyError, MultipartReader
+from squall.framework.multipart import (
+    CharsetError,
+    FileField,
+    InvalidBodyError,
+    MultipartReader,
+    TextDecodeError,
+)
 from squall.framework.reify import reify
 from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.framework.streams import StreamReader
@@ -139,10 +145,10 @@ def _decode_text(data: bytes, charset: str | None, what: str) -> str:
     """
     try:
         return data.decode(charset or "utf-8")
-    except UnicodeDecodeError:
-        raise InvalidBodyError(f"{what} is not valid text") from None
+    except UnicodeDecodeError as err:
+        raise TextDecodeError(f"{what} is not valid text", err) from None
     except (LookupError, ValueError):  # UnicodeError, UnicodeEncodeError included
-        raise InvalidBodyError("Unsupported charset") from None
+        raise CharsetError("Unsupported charset") from None
 
 
 def _bad_target() -> HTTPBadRequest:
