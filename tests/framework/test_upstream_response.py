@@ -591,3 +591,32 @@ async def test_output_length_counts_the_head_and_the_body_written() -> None:
         writer.close()
     assert raw.endswith(b"abcdef")
     assert seen == [0, len(raw) - 3]
+
+
+def _empty_bodies(web: Any) -> Any:
+    async def plain(request: Any) -> Any:
+        return web.Response()
+
+    async def text(request: Any) -> Any:
+        return web.Response(text="")
+
+    async def headers(request: Any) -> Any:
+        return web.Response(headers={"X-A": "1"})
+
+    async def declared(request: Any) -> Any:
+        return web.Response(headers={"Content-Length": "0"})
+
+    app = web.Application()
+    for name, handler in (("plain", plain), ("text", text), ("hdrs", headers), ("cl", declared)):
+        app.router.add_get("/" + name, handler)
+    return app
+
+
+@pytest.mark.parametrize("method", ["HEAD", "GET"])
+@pytest.mark.parametrize("path", ["/plain", "/text", "/hdrs", "/cl"])
+async def test_an_empty_body_is_declared_to_get_not_to_head(method: str, path: str) -> None:
+    """aiohttp gives HEAD no Content-Length for an empty body it was not told the
+    length of (GET gets ``Content-Length: 0``), whichever path sends the head."""
+    reply = await same(_empty_bodies, build(method, path))
+    expected = "0" if method == "GET" or path == "/cl" else None
+    assert reply.header("Content-Length") == expected

@@ -331,6 +331,7 @@ class Response(StreamResponse):
             and status != 204
             and status != 304
             and request._head.method != "CONNECT"
+            and (body or request._head.method != "HEAD")  # an empty HEAD: rule 3 of _frame
         ):
             # PERF: nobody touched the headers: the head is four known lines.
             request._sink.send_simple(

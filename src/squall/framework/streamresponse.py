@@ -530,8 +530,9 @@ class StreamResponse(MutableMapping[Any, Any]):
            Content-Length nor Transfer-Encoding (RFC 9110 8.6, 9.3.6, 15.3.5, 15.4.5).
         2. Transfer-Encoding is the server's to write: a handler's copy is dropped,
            and it never goes to an HTTP/1.0 client (RFC 9112 6.1).
-        3. HEAD: the Content-Length a GET would carry, if known; nothing is chunked
-           since nothing follows the head.
+        3. HEAD: the Content-Length a GET would carry, if known and not 0 (as
+           aiohttp: an empty body is not declared); nothing is chunked since
+           nothing follows the head.
         4. Chunked when asked for (``enable_chunked_encoding()``) on HTTP/1.1; a
            Content-Length must not go with it (RFC 9112 6.1).
         5. Else a declared Content-Length frames the body; a whole body must have
@@ -570,7 +571,8 @@ class StreamResponse(MutableMapping[Any, Any]):
                 )
             self._limit = length
         elif body_len is not None:  # rules 3 and 6
-            extra.append(("Content-Length", str(body_len)))
+            if body_len or method != "HEAD":  # an empty one says nothing to HEAD, as aiohttp
+                extra.append(("Content-Length", str(body_len)))
         elif method != "HEAD":  # rule 7
             if version >= (1, 1):
                 chunked = True
