@@ -293,3 +293,45 @@ def test_frozen_lists_refuse_every_change_and_hash_once_frozen(webmod: Any) -> N
         app.middlewares *= 2
     assert list(app.middlewares) == [mw]
     assert hash(app.middlewares) == hash((mw,))
+
+
+def app_subapp_with_own_router(web: Any) -> Any:
+    class Guarded(web.UrlDispatcher):  # type: ignore[misc]
+        async def resolve(self, request: Any) -> Any:
+            if "X-Deny" in request.headers:
+                raise web.HTTPForbidden(text="denied by the sub-app's router")
+            return await super().resolve(request)
+
+    async def show(request: Any) -> Any:
+        return web.json_response({"match": dict(request.match_info), "sub": request.app is sub})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sub = web.Application(router=Guarded())
+    sub.router.add_get("/items/{id}", show)
+    app = web.Application()
+    app.router.add_get("/items/{id}", show)
+    app.add_subapp("/sub", sub)
+    return app
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        build("GET", "/sub/items/7"),
+        build("GET", "/sub/items/7", headers={"X-Deny": "1"}),
+        build("GET", "/items/7", headers={"X-Deny": "1"}),  # the parent's router: not asked
+        build("POST", "/sub/items/7"),
+        build("GET", "/sub/nowhere"),
+    ],
+)
+async def test_subapp_router_resolve_is_used(request_bytes: bytes) -> None:
+    reply = await same(app_subapp_with_own_router, request_bytes)
+    if request_bytes.startswith(b"GET /sub/items/7") and b"X-Deny" in request_bytes:
+        assert (reply.status, reply.body) == (403, b"denied by the sub-app's router")
+    elif request_bytes.startswith(b"GET /sub/items"):
+        assert reply.json() == {"match": {"id": "7"}, "sub": True}
+    elif request_bytes.startswith(b"GET /items"):
+        assert reply.json() == {"match": {"id": "7"}, "sub": False}
+    else:
+        assert reply.status in (404, 405)

@@ -170,7 +170,7 @@ class Application(MutableMapping[Any, Any]):
         self._loop: asyncio.AbstractEventLoop | None = loop
         # typed as the dispatcher: a router of one's own is only asked to resolve()
         self._router = cast(UrlDispatcher, router) if router is not None else UrlDispatcher()
-        if getattr(type(self._router), "resolve", None) is not UrlDispatcher.resolve:
+        if getattr(self._router, "_own_resolve", True):
             # PERF: only a router of one's own pays for an awaited resolve() per request
             self._handle = self._handle_resolved  # type: ignore[method-assign]
         self._state: dict[Any, Any] = {}

@@ -55,6 +55,14 @@ class _Views(Sized, Iterable[Any]):
 class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
     """The application's router: ``app.router``."""
 
+    # True in a subclass that overrides resolve(): its app (or the parent app, for a
+    # sub-app) then awaits it for every request instead of calling resolve_path
+    _own_resolve = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._own_resolve = cls.resolve is not UrlDispatcher.resolve
+
     def __init__(self) -> None:
         super().__init__()
         self._resources: list[AbstractResource] = []

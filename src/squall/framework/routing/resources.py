@@ -380,7 +380,12 @@ class PrefixedSubAppResource(PrefixResource):
 
     def _resolve_app(self, method: str, path: str, request: Any) -> UrlMappingMatchInfo | None:
         """The sub-app's match (an error one included), the sub-app pushed on its stack."""
-        info = self._app.router.resolve_path(method, path, request)
+        router = self._app.router
+        if router._own_resolve and request is not None:
+            # a UrlDispatcher subclass's own resolve(), which aiohttp awaits here
+            info: UrlMappingMatchInfo = _run_sync(router.resolve(request), "a router's resolve()")
+        else:
+            info = router.resolve_path(method, path, request)
         info.add_app(self._app)
         return info
 
@@ -681,15 +686,16 @@ class SystemRoute(AbstractRoute):
         return f"<SystemRoute {self.status}: {self.reason}>"
 
 
-def _run_sync(coro: Any) -> Any:
-    """The result of a rule's ``match`` coroutine, which must not suspend: routing
-    is synchronous (a rule looks at the request, it does not wait for anything)."""
+def _run_sync(coro: Any, what: str = "a sub-application rule's match()") -> Any:
+    """The result of a rule's ``match`` (or a sub-app router's ``resolve``) coroutine,
+    which must not suspend: routing is synchronous (it looks at the request, it does
+    not wait for anything)."""
     try:
         coro.send(None)
     except StopIteration as stop:
         return stop.value
     coro.close()
-    raise RuntimeError("a sub-application rule's match() must not wait on anything")
+    raise RuntimeError(f"{what} must not wait on anything")
 
 
 def _check_handler(handler: Any) -> Any:
