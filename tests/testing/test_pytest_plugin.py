@@ -370,6 +370,39 @@ def test_a_suite_for_aiohttps_own_plugin_runs_unmarked(project: Path, mode: str)
     assert ("3 passed" if mode == "strict" else "2 passed") in proc.stdout, proc.stdout
 
 
+def test_auto_mode_keeps_a_coroutine_test_asking_for_the_suites_loop(project: Path) -> None:
+    """In auto mode pytest-asyncio runs every coroutine test, this one too (once)."""
+    (project / "test_mine.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+
+            import pytest
+
+            RUNS = []
+
+
+            @pytest.fixture
+            def loop():
+                new_loop = asyncio.new_event_loop()
+                yield new_loop
+                new_loop.close()
+
+
+            async def test_mine(loop):
+                RUNS.append(asyncio.get_running_loop())
+
+
+            def test_ran_once_on_a_running_loop():
+                assert len(RUNS) == 1
+            """
+        )
+    )
+    proc = run_pytest(project, "-o", "asyncio_mode=auto")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout, proc.stdout
+
+
 def test_a_suite_with_another_aiohttp_plugin_is_left_alone(project: Path) -> None:
     """With pytest-aiohttp active, ``loop`` and unmarked coroutine tests are not Squall's."""
     (project / "test_old_style.py").write_text(OLD_STYLE)

@@ -115,6 +115,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Run a coroutine test on the suite's own ``loop`` fixture (see above)."""
     if not pyfuncitem.stash.get(_on_own_loop, False):
         return None
+    if pyfuncitem.get_closest_marker("asyncio") is not None:
+        return None  # auto mode: pytest-asyncio took it after all, and runs it
     own_loop = pyfuncitem.funcargs["loop"]
     assert isinstance(own_loop, asyncio.AbstractEventLoop)
     names = pyfuncitem._fixtureinfo.argnames
