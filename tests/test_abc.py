@@ -34,3 +34,12 @@ def test_access_logger_base() -> None:
 
 def test_view_base() -> None:
     assert issubclass(web.View, abc.AbstractView)
+
+
+def test_router_bases() -> None:
+    """A router of one's own subclasses squall.abc.AbstractRouter, as aiohttp.abc's."""
+    app = web.Application()
+    assert isinstance(app.router, abc.AbstractRouter)
+    assert issubclass(web.UrlMappingMatchInfo, abc.AbstractMatchInfo)
+    with pytest.raises(TypeError):
+        abc.AbstractRouter()  # type: ignore[abstract]

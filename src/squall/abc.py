@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from squall.framework.accesslog import AbstractAccessLogger
+from squall.framework.routing.abstract import AbstractMatchInfo, AbstractRouter
 from squall.framework.view import AbstractView
 
-__all__ = ["AbstractAccessLogger", "AbstractView"]
+__all__ = ["AbstractAccessLogger", "AbstractMatchInfo", "AbstractRouter", "AbstractView"]
