@@ -222,9 +222,18 @@ class BodyPartReader:
         elif event is not None:
             self._at_eof = True
 
-    async def read(self, *, decode: bool = False) -> bytes:
+    async def read(self, *, decode: bool = False) -> bytes | bytearray:
         """The whole part (at most ``client_max_size`` bytes, else 413);
-        ``decode=True`` undoes its transfer encoding and content coding."""
+        ``decode=True`` undoes its transfer encoding and content coding.
+
+        A ``bytearray``, as aiohttp's (``b""`` when nothing is left).
+        """
+        if self.at_eof():
+            return b""
+        return bytearray(await self._read(decode))
+
+    async def _read(self, decode: bool = False) -> bytes:
+        """``read()`` as bytes, for the readers here (no copy into a bytearray)."""
         parts = []
         size = 0
         limit = self._client_max_size
@@ -265,12 +274,12 @@ class BodyPartReader:
 
     async def text(self, *, encoding: str | None = None) -> str:
         """The part decoded, as text in its charset (utf-8 by default)."""
-        data = await self.read(decode=True)
+        data = await self._read(decode=True)
         return _text(data, encoding or self.get_charset(default="utf-8"))
 
     async def json(self, *, encoding: str | None = None) -> Any:
         """The part parsed as JSON; None for an empty part; 400 for bad JSON."""
-        data = await self.read(decode=True)
+        data = await self._read(decode=True)
         if not data:
             return None
         text = _text(data, encoding or self.get_charset(default="utf-8"))
@@ -281,7 +290,7 @@ class BodyPartReader:
 
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         """The part parsed as an url-encoded form."""
-        data = await self.read(decode=True)
+        data = await self._read(decode=True)
         if not data:
             return []
         charset = encoding or self.get_charset(default="utf-8")
@@ -301,13 +310,13 @@ class BodyPartReader:
     def __aiter__(self) -> BodyPartReader:
         return self
 
-    async def __anext__(self) -> bytes:
+    async def __anext__(self) -> bytes | bytearray:
         data = await self.next()
         if data is None:
             raise StopAsyncIteration
         return data
 
-    async def next(self) -> bytes | None:
+    async def next(self) -> bytes | bytearray | None:
         data = await self.read()
         return data or None
 

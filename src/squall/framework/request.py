@@ -733,11 +733,11 @@ class BaseRequest(MutableMapping[Any, Any]):
             if filename:
                 out.add(name, await _spool(part, name, filename, field_ct))
                 continue
-            value = await part.read(decode=True)
+            value = await part._read(decode=True)
             if field_ct is None or field_ct.startswith("text/"):
                 out.add(name, _decode_text(value, part.get_charset("utf-8"), "Form field"))
             else:
-                out.add(name, value)
+                out.add(name, bytearray(value))  # as aiohttp's
         return out
 
     async def release(self) -> None:
