@@ -38,6 +38,9 @@ async def _run(part: Any, reader: Any, op: str, args: list[Any]) -> Any:
         return found, None if found is None else type(found).__name__
     if op == "reader_at_eof":
         return part, reader.at_eof()
+    if op == "reader_release":
+        await reader.release()
+        return part, "released"
     if op == "read":
         return part, (await part.read(decode=bool(args))).decode("latin-1")
     if op == "next":
@@ -265,3 +268,58 @@ async def test_read_and_post_values_are_bytearrays_as_aiohttp(target: str) -> No
         "POST", target, headers=[("Content-Type", 'multipart/form-data; boundary=":"')], body=body
     )
     await same(value_types, data)
+
+
+RELATED = 'multipart/related;boundary=":"'
+FORM_DATA = 'multipart/form-data;boundary=":"'
+RAW: dict[str, tuple[bytes, str, list[list[Any]]]] = {
+    "invalid boundary": (b"---:\r\n\r\necho\r\n---:--", RELATED, [FIRST]),
+    "no final CRLF": (
+        b"--:\r\n\r\nx\r\n--:--",
+        RELATED,
+        [FIRST, ["read"], FIRST, ["reader_at_eof"]],
+    ),
+    "part Content-Length": (
+        b"--:\r\nContent-Length: 4\r\n\r\ntest\r\n--:\r\nContent-Length: 6\r\n\r\npassed\r\n--:--",
+        RELATED,
+        [FIRST, *[["chunk", 3]] * 2, ["at_eof"], FIRST, *[["chunk", 3]] * 3, ["at_eof"], FIRST],
+    ),
+    "read_chunk(5)": (
+        b"--:\r\n\r\nchunk\r\n--:\r\n\r\ntwo_chunks\r\n--:--",
+        RELATED,
+        [FIRST, ["chunk", 5], ["at_eof"], FIRST, *[["chunk", 5], ["at_eof"]] * 2],
+    ),
+    "prelude": (
+        b"Not multipart.\r\n\r\n--:\r\n\r\ntest\r\n--:\r\n\r\npassed\r\n--:--",
+        RELATED,
+        [FIRST, FIRST, ["at_eof"]],
+    ),
+    "_charset_ default": (
+        b'--:\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\nascii\r\n'
+        b'--:\r\nContent-Disposition: form-data; name="field1"\r\n\r\nfoo\r\n'
+        b"--:\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+        b'Content-Disposition: form-data; name="field2"\r\n\r\nfoo\r\n'
+        b'--:\r\nContent-Disposition: form-data; name="field3"\r\n\r\nfoo\r\n--:--\r\n',
+        FORM_DATA,
+        [FIRST, ["attrs"], FIRST, ["attrs"], FIRST, ["attrs"]],
+    ),
+    "release, next": (
+        b"--:\r\n\r\nHello\r\n--:\r\n\r\nworld\r\n--:--",
+        RELATED,
+        [["reader_release"], FIRST],
+    ),
+    "next releases the part before": (
+        b"--:\r\n\r\nHello,\r\n--:\r\n\r\nworld\r\n--:--",
+        RELATED,
+        [FIRST, FIRST, ["read"]],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RAW))
+async def test_multipart_reader_as_aiohttp(case: str) -> None:
+    body, content_type, ops = RAW[case]
+    data = build(
+        "POST", "/", headers=[("Content-Type", content_type), ("X-Ops", json.dumps(ops))], body=body
+    )
+    await same(reader_app, data)
