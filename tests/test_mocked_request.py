@@ -119,3 +119,19 @@ async def test_a_stream_payload_is_the_content() -> None:
     req = make_mocked_request("POST", "/", payload=stream)
     assert req.content is stream
     assert await req.read() == b"streamed body"
+
+
+def test_the_stand_in_app_takes_string_keys_without_a_warning() -> None:
+    import warnings
+
+    req = make_mocked_request("GET", "/")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        req.app["a_field"] = "a_value"
+    assert req.app["a_field"] == "a_value"
+    assert isinstance(req.app, web.Application)
+    with pytest.raises(AttributeError):
+        req.app.foo  # noqa: B018
+    app = web.Application()  # an app of the test's own warns as usual
+    with pytest.warns(web.NotAppKeyWarning):
+        make_mocked_request("GET", "/", app=app).app["a_field"] = 1

@@ -11,6 +11,7 @@ unless a Host header is given.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from unittest.mock import Mock
@@ -18,7 +19,7 @@ from unittest.mock import Mock
 from multidict import CIMultiDict
 
 from squall.framework.app import Application
-from squall.framework.exceptions import HTTPNotFound
+from squall.framework.exceptions import HTTPNotFound, NotAppKeyWarning
 from squall.framework.request import Request
 from squall.framework.routing.matchinfo import UrlMappingMatchInfo
 from squall.framework.routing.resources import SystemRoute
@@ -103,6 +104,20 @@ class _StreamBody:
         data = bytes(await self._stream.readany())
         self.received += len(data)
         return data
+
+
+with warnings.catch_warnings():
+    # NOTE: subclassing Application warns (DeprecationWarning); this one is ours
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    class _StandInApplication(Application):
+        """The app of a mocked request made without one: it takes plain string keys
+        without a NotAppKeyWarning, as aiohttp's stand-in (a mock) does."""
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotAppKeyWarning)
+                super().__setitem__(key, value)
 
 
 def _mocked_transport(sslcontext: SSLContext | None) -> Mock:
@@ -225,7 +240,7 @@ def make_mocked_request(
     if transport is None:
         transport = _mocked_transport(sslcontext)
     if app is None:
-        app = Application()
+        app = _StandInApplication()
     sink = MockedSink(closing=closing, transport=transport)
     request = Request(head, body, sink, app, client_max_size)
     if isinstance(body, _StreamBody):
