@@ -406,3 +406,37 @@ async def test_text_raises_what_aiohttp_raises(
     data = build("POST", "/", headers=[("Content-Type", content_type)], body=body)
     reply = await same(one_route(text_errors), data)
     assert reply.body == expected
+
+
+# -- client_max_fields, POST_METHODS ---------------------------------------------------
+
+
+def max_fields(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        out: list[Any] = [request.client_max_fields]
+        copy = request.clone(client_max_fields=2)
+        out.append(copy.client_max_fields)
+        try:
+            await copy.post()
+        except web.HTTPRequestEntityTooLarge as exc:
+            out.append([exc.status, exc.text])
+        return web.json_response(out)
+
+    return handler
+
+
+async def test_client_max_fields_and_clone() -> None:
+    """aiohttp 3.14's request.client_max_fields and clone(client_max_fields=...):
+    Squall had neither (clone raised TypeError)."""
+    data = build(
+        "POST",
+        "/",
+        headers=[("Content-Type", "application/x-www-form-urlencoded")],
+        body=b"a=1&b=2&c=3",
+    )
+    reply = await same(one_route(max_fields), data)
+    assert reply.json()[:2] == [1000, 2]
+
+
+def test_post_methods_as_aiohttp() -> None:
+    assert squall_web.BaseRequest.POST_METHODS == aiohttp_web.BaseRequest.POST_METHODS

@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _JSON_TYPE = re.compile(r"^(?:application/|[\w.-]+/[\w.+-]+?\+)json$")
-_FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "TRACE", "DELETE"})
 # post()'s file parts stay in memory up to this size, then go to a temporary file
 _FILE_SPOOL_SIZE = 256 * 1024
 _FILE_CHUNK = 64 * 1024
@@ -179,7 +178,19 @@ class BaseRequest(MutableMapping[Any, Any]):
         return info
 
     _post: MultiDictProxy[Any] | None = None
-    _client_max_fields = 1000  # aiohttp 3.14's Application(client_max_fields=...)
+    # the methods whose body post() reads (aiohttp's; a subclass may change them)
+    POST_METHODS = {
+        hdrs.METH_PATCH,
+        hdrs.METH_POST,
+        hdrs.METH_PUT,
+        hdrs.METH_TRACE,
+        hdrs.METH_DELETE,
+    }
+
+    @reify
+    def _client_max_fields(self) -> int:
+        """The app's ``client_max_fields`` (aiohttp 3.14's Application argument), 1000."""
+        return int(getattr(self._app, "_client_max_fields", 1000))
 
     @reify
     def _state(self) -> dict[Any, Any]:
@@ -516,6 +527,11 @@ class BaseRequest(MutableMapping[Any, Any]):
         return self._client_max_size
 
     @property
+    def client_max_fields(self) -> int:
+        """The most fields ``post()`` takes (0: no bound); more is a 413."""
+        return self._client_max_fields
+
+    @property
     def body_exists(self) -> bool:
         """True when the request carries a body (Content-Length > 0 or chunked)."""
         head = self._head
@@ -672,7 +688,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         if self._post is not None:
             return self._post
         content_type = self.content_type
-        if self.method not in _FORM_METHODS or content_type not in (
+        if self.method not in self.POST_METHODS or content_type not in (
             "",
             "application/x-www-form-urlencoded",
             "multipart/form-data",
@@ -764,6 +780,7 @@ class BaseRequest(MutableMapping[Any, Any]):
         host: str | None = None,
         remote: str | None = None,
         client_max_size: int | None = None,
+        client_max_fields: int | None = None,
     ) -> BaseRequest:
         """A copy with some attributes replaced (proxies use it: ``aiohttp-remotes``).
 
@@ -796,6 +813,9 @@ class BaseRequest(MutableMapping[Any, Any]):
         if "_state" in self.__dict__:
             new._state = self._state.copy()
         new._origin = self
+        new._client_max_fields = (
+            self._client_max_fields if client_max_fields is None else client_max_fields
+        )
         if scheme is not None:
             new.__dict__["scheme"] = scheme
         if host is not None:
