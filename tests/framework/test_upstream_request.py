@@ -440,3 +440,54 @@ async def test_client_max_fields_and_clone() -> None:
 
 def test_post_methods_as_aiohttp() -> None:
     assert squall_web.BaseRequest.POST_METHODS == aiohttp_web.BaseRequest.POST_METHODS
+
+
+# -- request.message (deprecated) ------------------------------------------------------
+
+
+def message_fields(web: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            message = request.message
+        return web.json_response(
+            {
+                "warned": [str(w.message) for w in caught],
+                "method": message.method,
+                "path": message.path,
+                "version": list(message.version),
+                "headers": list(message.headers.items()),
+                "raw_headers": [[k.decode(), v.decode()] for k, v in message.raw_headers],
+                "should_close": message.should_close,
+                "compression": message.compression,
+                "upgrade": message.upgrade,
+                "chunked": message.chunked,
+                "url": str(message.url),
+            }
+        )
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        build("GET", "/a%20b?x=1", version="1.0"),
+        build("GET", "http://ex.org/p?q", headers=[("Connection", "close")]),
+        build("POST", "/", headers=[("Content-Encoding", "GZIP")], body=b""),
+        build("POST", "/", headers=[("Content-Encoding", "identity")], body=b""),
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        build("GET", "/", headers=[("Connection", "Upgrade"), ("Upgrade", "websocket")]),
+    ],
+    ids=["http10", "absolute-close", "gzip", "identity", "chunked", "upgrade"],
+)
+async def test_the_deprecated_message(data: bytes) -> None:
+    """Upstream test_deprecated_message: Squall had no ``request.message``. (After
+    an upgrade request nobody took Squall closes: the bodies alone are compared.)"""
+    replies = []
+    for webmod in (squall_web, aiohttp_web):
+        async with serve(webmod, one_route(message_fields)) as port:
+            replies.append(await exchange(port, data))
+    ours, theirs = replies
+    assert ours.body == theirs.body
+    assert ours.json()["warned"] == ["Request.message is deprecated"]

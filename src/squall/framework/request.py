@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, get_args
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -61,6 +61,24 @@ _JSON_TYPE = re.compile(r"^(?:application/|[\w.-]+/[\w.+-]+?\+)json$")
 # post()'s file parts stay in memory up to this size, then go to a temporary file
 _FILE_SPOOL_SIZE = 256 * 1024
 _FILE_CHUNK = 64 * 1024
+
+
+class RawRequestMessage(NamedTuple):
+    """The parsed head as aiohttp's deprecated ``request.message`` gives it."""
+
+    method: str
+    path: str
+    version: tuple[int, int]
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    should_close: bool
+    compression: str | None
+    upgrade: bool
+    chunked: bool
+    url: URL
+
+
+_CODINGS = frozenset({"gzip", "deflate", "br", "zstd"})
 
 
 class RequestKey(Generic[_T]):
@@ -471,6 +489,30 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._sink.get_extra_info(name, default)
+
+    @reify
+    def _message(self) -> RawRequestMessage:
+        head = self._head
+        coding = (self._head_value(b"content-encoding") or "").strip().lower()
+        url = self._absolute_url or self.rel_url
+        return RawRequestMessage(
+            head.method,
+            head.target,
+            self.version,
+            self.headers,
+            self.raw_headers,
+            not head.keep_alive,
+            coding if coding in _CODINGS else None,
+            bool(head.upgrade),
+            bool(head.chunked),
+            url,
+        )
+
+    @property
+    def message(self) -> RawRequestMessage:
+        """The parsed head (deprecated in aiohttp; use the request's attributes)."""
+        warnings.warn("Request.message is deprecated", DeprecationWarning, stacklevel=2)
+        return self._message
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
