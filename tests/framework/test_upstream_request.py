@@ -491,3 +491,26 @@ async def test_the_deprecated_message(data: bytes) -> None:
     ours, theirs = replies
     assert ours.body == theirs.body
     assert ours.json()["warned"] == ["Request.message is deprecated"]
+
+
+# -- handler_args={"auto_decompress": False} -------------------------------------------
+
+
+@pytest.mark.parametrize("auto_decompress", [True, False])
+async def test_auto_decompress_in_handler_args(auto_decompress: bool) -> None:
+    """Upstream test_auto_decompress: Squall decompressed whatever the app said."""
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            data = await request.read()
+            return web.json_response([len(data), len(await request.content.read())])
+
+        app = web.Application(handler_args={"auto_decompress": auto_decompress})
+        app.router.add_post("/", handler)
+        return app
+
+    plain = b"data" * 100
+    body = gzip.compress(plain)
+    data = build("POST", "/", headers=[("Content-Encoding", "gzip")], body=body)
+    reply = await same(factory, data)
+    assert reply.json() == [len(plain) if auto_decompress else len(body), 0]

@@ -592,7 +592,8 @@ class BaseRequest(MutableMapping[Any, Any]):
     @reify
     def _source(self) -> BodySource:
         """The body as handlers read it: decompressed when it has a Content-Encoding
-        (a 415 for a coding we cannot decode), with the route's minimum data rate.
+        (a 415 for a coding we cannot decode) unless the app's ``handler_args`` say
+        ``auto_decompress: False``, with the route's minimum data rate.
         A clone reads its original's: the body as the wire's head framed and coded
         it, whatever headers the clone was given (as on aiohttp)."""
         if self._origin is not None:
@@ -609,6 +610,9 @@ class BaseRequest(MutableMapping[Any, Any]):
         coding = self._head_value(b"content-encoding")
         if coding is None:
             return self._body
+        app = self._app
+        if app is not None and app.handler_args.get("auto_decompress", True) is False:
+            return self._body  # Application(handler_args={"auto_decompress": False})
         try:
             decompressor = content_decoder(coding)
         except MultipartError as exc:
