@@ -362,24 +362,19 @@ async def test_runs_on_the_suites_loop(client, loop):
 def test_a_suite_for_aiohttps_own_plugin_runs_unmarked(project: Path, mode: str) -> None:
     (project / "test_old_style.py").write_text(OLD_STYLE)
     (project / "test_own_loop.py").write_text(OWN_LOOP)
-    args = ["-o", f"asyncio_mode={mode}"]
-    if mode == "auto":  # pytest-asyncio then owns every coroutine test, as it was asked
-        args.append("test_old_style.py")
-    proc = run_pytest(project, *args)
+    proc = run_pytest(project, "-o", f"asyncio_mode={mode}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert ("3 passed" if mode == "strict" else "2 passed") in proc.stdout, proc.stdout
+    assert "3 passed" in proc.stdout, proc.stdout
 
 
-def test_auto_mode_keeps_a_coroutine_test_asking_for_the_suites_loop(project: Path) -> None:
-    """In auto mode pytest-asyncio runs every coroutine test, this one too (once)."""
+def test_an_explicitly_marked_test_stays_pytest_asyncios(project: Path) -> None:
+    """A test marked asyncio runs on pytest-asyncio's loop, a suite's ``loop`` or not."""
     (project / "test_mine.py").write_text(
         textwrap.dedent(
             """
             import asyncio
 
             import pytest
-
-            RUNS = []
 
 
             @pytest.fixture
@@ -389,18 +384,15 @@ def test_auto_mode_keeps_a_coroutine_test_asking_for_the_suites_loop(project: Pa
                 new_loop.close()
 
 
+            @pytest.mark.asyncio
             async def test_mine(loop):
-                RUNS.append(asyncio.get_running_loop())
-
-
-            def test_ran_once_on_a_running_loop():
-                assert len(RUNS) == 1
+                assert asyncio.get_running_loop() is not loop
             """
         )
     )
-    proc = run_pytest(project, "-o", "asyncio_mode=auto")
+    proc = run_pytest(project, "-o", "asyncio_mode=strict")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout, proc.stdout
+    assert "1 passed" in proc.stdout, proc.stdout
 
 
 def test_a_suite_with_another_aiohttp_plugin_is_left_alone(project: Path) -> None:

@@ -13,6 +13,7 @@ plugin ran every ``async def test_*``; pytest-asyncio's strict mode would fail t
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
@@ -63,8 +64,6 @@ async def aiohttp_client(
 
 # markers that hand a coroutine test to another runner than pytest-asyncio
 _OTHER_RUNNERS = ("anyio", "trio")
-# set on a coroutine test that runs on the suite's own ``loop`` fixture
-_on_own_loop = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(trylast=True, hookwrapper=True)
@@ -73,14 +72,14 @@ def pytest_pycollect_makeitem(
 ) -> Generator[None, Any, None]:
     """Run unmarked coroutine tests, as aiohttp's plugin ran every one.
 
-    Such a test is marked ``asyncio`` for pytest-asyncio, unless the suite defines a
-    ``loop`` fixture of its own and the test asks for it: aiohttp's plugin ran the
-    test on that loop (its sync fixtures may have started servers there), so
-    ``pytest_pyfunc_call`` below does too.
+    Such a test is marked ``asyncio`` for pytest-asyncio, unless it asks for a
+    ``loop`` fixture the suite defines itself: aiohttp's plugin ran the test on
+    that loop (the suite's sync fixtures may have started servers there), so it
+    becomes a plain test that does just that, in strict and in auto mode.
 
-    NOTE: trylast makes this the innermost wrapper, so the mark is on the items
-    before pytest-asyncio's own wrapper looks for it (in auto mode it is already
-    there and nothing changes).
+    NOTE: trylast makes this the innermost wrapper, so the items are settled
+    before pytest-asyncio's own wrapper looks at them (in auto mode it would mark
+    the rest itself).
     """
     outcome = yield
     if not inspect.iscoroutinefunction(obj) or not collector.config.pluginmanager.has_plugin(
@@ -94,15 +93,15 @@ def pytest_pycollect_makeitem(
             continue
         if any(item.get_closest_marker(m) for m in ("asyncio", *_OTHER_RUNNERS)):
             continue
-        if _suite_loop_requested(item):
-            item.stash[_on_own_loop] = True
+        if _asks_for_the_suites_loop(item):
+            item.obj = _on_the_suites_loop(item.obj)
         else:
             item.add_marker("asyncio")
 
 
-def _suite_loop_requested(item: pytest.Function) -> bool:
-    """Whether the test asks for a ``loop`` fixture that is not this module's."""
-    if "loop" not in item.fixturenames:
+def _asks_for_the_suites_loop(item: pytest.Function) -> bool:
+    """Whether the test takes a ``loop`` argument that is not this module's fixture."""
+    if "loop" not in item._fixtureinfo.argnames:
         return False
     defs = item._fixtureinfo.name2fixturedefs.get("loop")
     if not defs:
@@ -110,18 +109,17 @@ def _suite_loop_requested(item: pytest.Function) -> bool:
     return getattr(defs[-1].func, "__module__", None) != __name__
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run a coroutine test on the suite's own ``loop`` fixture (see above)."""
-    if not pyfuncitem.stash.get(_on_own_loop, False):
-        return None
-    if pyfuncitem.get_closest_marker("asyncio") is not None:
-        return None  # auto mode: pytest-asyncio took it after all, and runs it
-    own_loop = pyfuncitem.funcargs["loop"]
-    assert isinstance(own_loop, asyncio.AbstractEventLoop)
-    names = pyfuncitem._fixtureinfo.argnames
-    own_loop.run_until_complete(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
-    return True
+def _on_the_suites_loop(test: Callable[..., Any]) -> Callable[..., None]:
+    """A plain test that runs the coroutine ``test`` on its ``loop`` argument."""
+
+    @functools.wraps(test)
+    def run_on_loop(**kwargs: Any) -> None:
+        own_loop = kwargs["loop"]
+        if not isinstance(own_loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"the 'loop' fixture gave {own_loop!r}, not an event loop")
+        own_loop.run_until_complete(test(**kwargs))
+
+    return run_on_loop
 
 
 @async_fixture
