@@ -403,3 +403,15 @@ def test_a_suite_with_another_aiohttp_plugin_is_left_alone(project: Path) -> Non
     assert proc.returncode != 0
     assert "fixture 'loop' not found" in proc.stdout, proc.stdout
     assert "async def functions are not natively supported" in proc.stdout, proc.stdout
+
+
+def test_the_fixture_types_have_aiohttps_names() -> None:
+    """``from aiohttp.pytest_plugin import AiohttpClient`` moves to Squall's plugin."""
+    from collections.abc import Awaitable
+
+    from squall.testing import RawTestServer, TestServer
+    from squall.testing.pytest_plugin import AiohttpClient, AiohttpRawServer, AiohttpServer
+
+    assert AiohttpServer.__args__[-1] == Awaitable[TestServer]  # type: ignore[attr-defined]
+    assert AiohttpRawServer.__args__[-1] == Awaitable[RawTestServer]  # type: ignore[attr-defined]
+    assert "TestClient" in repr(AiohttpClient)

@@ -20,7 +20,7 @@ missing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,6 +31,11 @@ from squall.testing.server import BaseTestServer, RawTestServer, TestServer, unu
 
 if TYPE_CHECKING:
     from squall.testing.client import TestClient
+
+# the fixtures' types, under aiohttp.pytest_plugin's names (for annotations)
+AiohttpClient = Callable[..., Awaitable["TestClient[Any, Any]"]]
+AiohttpServer = Callable[..., Awaitable[TestServer]]
+AiohttpRawServer = Callable[..., Awaitable[RawTestServer]]
 
 try:
     from pytest_asyncio import fixture as _asyncio_fixture
