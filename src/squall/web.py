@@ -6,11 +6,13 @@ Code written for aiohttp runs once ``from aiohttp import web`` reads
 
 from __future__ import annotations
 
-import argparse
-import importlib
+import logging
 import os
+import socket
 import sys
+from argparse import ArgumentParser
 from collections.abc import Sequence
+from importlib import import_module
 
 # names aiohttp.web has without listing them in __all__
 from squall.framework.accesslog import AbstractAccessLogger as AbstractAccessLogger
@@ -134,6 +136,7 @@ from squall.runner import (
     UnixSite,
     run_app,
 )
+from squall.runner import access_logger as access_logger
 from squall.typedefs import PayloadAccessError
 from squall.websocket import WSMsgType
 
@@ -263,19 +266,26 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m squall.web [-H host] [-P port] [-U path] package.module:factory``."""
-    parser = argparse.ArgumentParser(
-        description="Squall application server", prog="python -m squall.web"
-    )
+    """``python -m squall.web [-H host] [-P port] [-U path] package.module:factory``.
+
+    As ``python -m aiohttp.web``: the factory is called with the arguments the
+    parser did not take; ``-U`` alone serves on the Unix socket only (with ``-H``,
+    on both); DEBUG logging; "Stopped" and exit status 0 once the server stops.
+    """
+    parser = ArgumentParser(description="Squall application server", prog="python -m squall.web")
     parser.add_argument(
         "entry_func",
         help="Callable returning the `squall.web.Application` instance to run, "
         "as 'package.module:function'",
         metavar="entry-func",
     )
-    parser.add_argument("-H", "--hostname", default="localhost", help="TCP/IP hostname to serve on")
-    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP/IP port to serve on")
-    parser.add_argument("-U", "--path", help="Unix file system path to serve on")
+    parser.add_argument(
+        "-H", "--hostname", default=None, help="TCP/IP hostname to serve on (default: localhost)"
+    )
+    parser.add_argument(
+        "-P", "--port", type=int, default=8080, help="TCP/IP port to serve on (default: 8080)"
+    )
+    parser.add_argument("-U", "--path", help="Unix file system path to serve on (with -H: on both)")
     args, extra_argv = parser.parse_known_args(argv)
 
     mod_str, _, func_str = args.entry_func.partition(":")
@@ -283,19 +293,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("'entry-func' not in 'module:function' syntax")
     if mod_str.startswith("."):
         parser.error("relative module names not supported")
-    sys.path.insert(0, os.getcwd())
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a module beside the caller, as ``-m`` finds it
     try:
-        module = importlib.import_module(mod_str)
+        module = import_module(mod_str)
     except ImportError as ex:
         parser.error(f"unable to import {mod_str}: {ex}")
     try:
         func = getattr(module, func_str)
     except AttributeError:
         parser.error(f"module {mod_str!r} has no attribute {func_str!r}")
-    if args.path is not None and sys.platform == "win32":
+    if args.path is not None and not hasattr(socket, "AF_UNIX"):
         parser.error("file system paths not supported by your operating environment")
+    logging.basicConfig(level=logging.DEBUG)
+    if args.path and args.hostname is None:
+        host, port = None, None  # the Unix socket alone
+    else:
+        host, port = args.hostname or "localhost", args.port
     app = func(extra_argv)
-    run_app(app, host=args.hostname, port=args.port, path=args.path)
+    run_app(app, host=host, port=port, path=args.path)
+    parser.exit(message="Stopped\n")
 
 
 if __name__ == "__main__":  # pragma: no cover
