@@ -6,6 +6,7 @@ import ssl
 from typing import Any
 from unittest import mock
 
+import aiohttp.web
 import pytest
 from aiohttp import streams
 from aiohttp import test_utils as aiohttp_test_utils
@@ -135,3 +136,18 @@ def test_the_stand_in_app_takes_string_keys_without_a_warning() -> None:
     app = web.Application()  # an app of the test's own warns as usual
     with pytest.warns(web.NotAppKeyWarning):
         make_mocked_request("GET", "/", app=app).app["a_field"] = 1
+
+
+@pytest.mark.parametrize("response", [web.Response, web.StreamResponse])
+async def test_a_response_can_be_prepared_for_a_request_without_an_app(
+    response: type[web.StreamResponse],
+) -> None:
+    # aiohttp's stand-in app has a frozen on_response_prepare; a non-frozen one refuses
+    aio_resp = aiohttp.web.Response() if response is web.Response else aiohttp.web.StreamResponse()
+    await aio_resp.prepare(aiohttp_test_utils.make_mocked_request("GET", "/"))
+    req = make_mocked_request("GET", "/")
+    resp = response()
+    await resp.prepare(req)
+    assert resp.prepared
+    assert req.app.on_response_prepare.frozen
+    assert [kind for kind, _ in req.protocol.output][:1] in (["head"], ["response"])

@@ -241,6 +241,9 @@ def make_mocked_request(
         transport = _mocked_transport(sslcontext)
     if app is None:
         app = _StandInApplication()
+        # NOTE: aiohttp's stand-in has a frozen, empty on_response_prepare, so a
+        # response can be prepared for the request (a non-frozen signal refuses)
+        app.on_response_prepare.freeze()
     sink = MockedSink(closing=closing, transport=transport)
     request = Request(head, body, sink, app, client_max_size)
     if isinstance(body, _StreamBody):
