@@ -4,6 +4,7 @@ subprotocols and the permessage-deflate answer, compared over a raw socket."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import zlib
 from typing import Any
 
@@ -132,13 +133,19 @@ async def test_a_non_ascii_key_is_a_400_and_the_server_goes_on(char: str) -> Non
     [("chat, superchat", "chat"), ("superchat, chat", "superchat"), ("other", None)],
 )
 async def test_subprotocol_is_the_clients_first_known(
-    stack: Any, offered: str, chosen: str | None
+    stack: Any, offered: str, chosen: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = app_for(stack, protocols=("chat", "superchat"))
-    async with serve(stack.web, app) as port:
-        _, headers, body = await exchange(port, {**GOOD, "Sec-WebSocket-Protocol": offered})
+    with caplog.at_level(logging.WARNING):
+        async with serve(stack.web, app) as port:
+            _, headers, body = await exchange(port, {**GOOD, "Sec-WebSocket-Protocol": offered})
     assert headers.get("sec-websocket-protocol") == chosen
     assert body == f"True {chosen} {chosen} 0".encode()
+    # no overlap: a warning with aiohttp's format string (log filters match it)
+    # (once per handshake check: can_prepare() and prepare() each log it, on both)
+    warnings = {r.msg for r in caplog.records if "overlap" in str(r.msg)}
+    no_overlap = "%s: Client protocols %r don\u2019t overlap server-known ones %r"
+    assert warnings == (set() if chosen else {no_overlap})
 
 
 DEFLATE = [

@@ -379,8 +379,10 @@ class WebSocketResponse(StreamResponse):
             offered = offered_protocols(headers["Sec-WebSocket-Protocol"])
             protocol = choose_protocol(offered, self._protocols)
             if protocol is None:
+                # NOTE: aiohttp's format string, its typographic apostrophe included
+                # (tests and log filters match it)
                 ws_logger.warning(
-                    "%s: Client protocols %r don't overlap server-known ones %r",
+                    "%s: Client protocols %r don\u2019t overlap server-known ones %r",
                     request.remote,
                     offered,
                     self._protocols,
