@@ -177,3 +177,50 @@ async def test_a_lingering_connection_does_not_hold_up_cleanup(raw_connect) -> N
     await asyncio.wait_for(closing, 10)
     assert cleaned.is_set()
     conn.close()
+
+
+async def test_shutdown_waits_for_a_handler_whose_client_left(raw_connect) -> None:
+    """handler_cancellation: the client leaves, the handler catches the cancel and
+    finishes its work. The connection stays counted until then, so a shutdown waits
+    for it before on_cleanup, as aiohttp (it was dropped from the set when the
+    client left, and on_cleanup ran under the handler's feet)."""
+    steps: list[str] = []
+    started, cancelled, shutting_down = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            await release.wait()  # work that must finish although the client left
+            steps.append("handler done")
+        return web.Response(text="late")
+
+    async def on_shutdown(app: web.Application) -> None:
+        shutting_down.set()
+
+    async def on_cleanup(app: web.Application) -> None:
+        steps.append("on_cleanup")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    server = TestServer(app)
+    await server.start_server(shutdown_timeout=30.0, handler_cancellation=True)
+    assert server.runner is not None and server.runner.server is not None
+    connections = server.runner.server.connections
+    conn = await raw_connect(server.port)
+    await conn.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 5)
+    conn.close()
+    await asyncio.wait_for(cancelled.wait(), 5)
+    assert len(connections) == 1  # still running: still counted
+    closing = asyncio.ensure_future(server.close())
+    await asyncio.wait_for(shutting_down.wait(), 5)
+    release.set()
+    await asyncio.wait_for(closing, 10)
+    assert steps == ["handler done", "on_cleanup"]
+    assert len(connections) == 0

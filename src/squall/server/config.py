@@ -21,6 +21,10 @@ class ServerConfig:
     min_body_rate: float = 240.0
     min_body_rate_grace: float = 5.0
     lingering_time: float = 2.0  # reading (and dropping) input before a close
+    # SECURITY: a client that stops reading its responses: once output waits in the
+    # write buffer this long without the buffer draining at all, the connection is
+    # aborted (a drain() waiting on it fails with ClientDisconnectedError)
+    send_timeout: float = 60.0
     max_connections: int = 10_000  # open at once; more get a 503 and are closed
     max_pipeline: int = 32  # parsed requests waiting their turn before reading pauses
     body_high_water: int = 256 * 1024  # buffered body bytes before reading pauses

@@ -30,7 +30,13 @@ Rules:
    ``head_timeout`` of its first byte; an idle connection closes after
    ``keepalive_timeout``; a handler waiting ``body_timeout`` for body bytes that
    do not come gets ``BodyTimeoutError``, and so does one whose body arrives
-   slower than ``min_body_rate`` (``BodyStream.too_slow``).
+   slower than ``min_body_rate`` (``BodyStream.too_slow``); output that waits in
+   the write buffer ``send_timeout`` without the buffer shrinking (a client that
+   does not read) gets the connection aborted.
+4. A close never waits for ever on output the client does not read: after
+   ``lingering_time`` what is still buffered is dropped (``transport.abort()``).
+5. A connection stays in the server's set until its handler's Task is done, even
+   after its client left: a graceful shutdown waits for that handler too.
 """
 
 from __future__ import annotations
@@ -96,6 +102,9 @@ class HttpProtocol(asyncio.Protocol):
         "_pause_reasons",
         "_queue",
         "_receiving",
+        "_sent_resumed",
+        "_sent_since",
+        "_sent_size",
         "_served",
         "_server",
         "_stopping",
@@ -146,6 +155,11 @@ class HttpProtocol(asyncio.Protocol):
         self.last_activity = self._loop.time()
         self._head_started: float | None = None  # when the head now arriving began
         self._body_waiting = False
+        # send_timeout: the write buffer's size at the last sweep, since when it has
+        # not shrunk (None: empty), and whether resume_writing came in between
+        self._sent_size = 0
+        self._sent_since: float | None = None
+        self._sent_resumed = False
 
     # -- asyncio.Protocol ----------------------------------------------------
 
@@ -163,7 +177,10 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._transport = None
-        self._server.connections.discard(self)
+        task = self._task
+        if task is None or task.done():
+            self._server.connections.discard(self)
+        # else rule 5: _on_task_done takes it out of the set
         lost = ClientDisconnectedError("Connection lost")
         if self._receiving is not None:
             self._receiving.set_exception(lost)
@@ -177,7 +194,6 @@ class HttpProtocol(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(lost)
-        task = self._task
         if self._config.handler_cancellation and task is not None and not task.done():
             task.cancel()  # aiohttp's handler_cancellation: nobody is left to answer
 
@@ -236,6 +252,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        self._sent_resumed = True  # the client read: progress for send_timeout
         self._resume(_PAUSE_WRITE)
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
@@ -415,14 +432,16 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         self._task = None
         cancelled = task.cancelled()
+        exc = None if cancelled else task.exception()
+        if exc is not None and not isinstance(exc, _CLIENTS_FAULT):
+            logger.error("Unhandled error while answering", exc_info=exc)
+        if self._transport is None:  # rule 5: the client left while it ran
+            self._server.connections.discard(self)
+            return
         if cancelled:
             self._close_after = True
-        elif (exc := task.exception()) is not None:
-            if not isinstance(exc, _CLIENTS_FAULT):
-                logger.error("Unhandled error while answering", exc_info=exc)
+        elif exc is not None:
             self._internal_error()
-            return
-        if self._transport is None:
             return
         if self._request_done(cancelled):
             self._run()
@@ -507,15 +526,22 @@ class HttpProtocol(asyncio.Protocol):
             try:
                 transport.write_eof()
             except OSError:
-                transport.close()
+                transport.abort()  # the socket is broken: nothing more can go out
                 return
-            self._loop.call_later(self._config.lingering_time, self._abort)
         else:
-            transport.close()
+            transport.close()  # TLS: no half-close; close() still flushes first
+        self._loop.call_later(self._config.lingering_time, self._abort)
 
     def _abort(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        """The end of lingering (rule 4)."""
+        transport = self._transport
+        if transport is not None:
+            if _buffered(transport):
+                # the client did not read what is left in lingering_time: close()
+                # would wait for it for ever
+                transport.abort()
+            else:
+                transport.close()
 
     def close_idle(self) -> bool:
         """Close now if no request is running or waiting; else close after it."""
@@ -536,10 +562,23 @@ class HttpProtocol(asyncio.Protocol):
 
     def check_timeouts(self, now: float) -> None:
         """Rule 3; called by the server's sweep about once a second."""
-        if self._transport is None or self._lingering:
+        transport = self._transport
+        if transport is None or self._lingering:
             return
-        idle = now - self.last_activity
         config = self._config
+        size = _buffered(transport)
+        if size:
+            since = self._sent_since
+            if since is None or size < self._sent_size or self._sent_resumed:
+                self._sent_since = now  # output waits, or it moved since the last look
+                self._sent_resumed = False
+            elif now - since > config.send_timeout:
+                self._send_timed_out()
+                return
+            self._sent_size = size
+        else:
+            self._sent_since = None
+        idle = now - self.last_activity
         if self._busy:
             stream = self._current_body
             if isinstance(stream, BodyStream) and not stream.is_complete():
@@ -558,7 +597,18 @@ class HttpProtocol(asyncio.Protocol):
                 self._close()
         elif idle > config.keepalive_timeout or (not self._served and idle > config.head_timeout):
             # a connection that never sent a request gets at most the head timeout
-            self._transport.close()
+            transport.close()
+
+    def _send_timed_out(self) -> None:
+        """Rule 3: the client has read nothing for send_timeout; abort, since a
+        close would wait for the buffer to drain. A handler waiting in drain()
+        gets ClientDisconnectedError now, any other one at its next write."""
+        logger.debug("Send timed out: the client does not read its responses")
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ClientDisconnectedError("Send timed out"))
+        if self._transport is not None:
+            self._transport.abort()
 
     # -- ResponseSink ------------------------------------------------------------
 
@@ -769,6 +819,15 @@ class HttpProtocol(asyncio.Protocol):
         protocol.connection_made(transport)
         if self._upgrade_tail:
             protocol.data_received(self._upgrade_tail)
+
+
+def _buffered(transport: asyncio.Transport) -> int:
+    """Bytes waiting in ``transport``'s write buffer; 0 for one that keeps none
+    (``asyncio.Transport``'s default raises NotImplementedError)."""
+    try:
+        return transport.get_write_buffer_size()
+    except NotImplementedError:
+        return 0
 
 
 def _second_response() -> NoReturn:

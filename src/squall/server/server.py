@@ -39,8 +39,9 @@ class ConnectionSet(set[HttpProtocol]):
         self.lingering: set[HttpProtocol] = set()
 
     def linger(self, conn: HttpProtocol) -> None:
-        self.lingering.add(conn)
-        self._wake()
+        if conn in self:  # a connection refused at max_connections was never counted
+            self.lingering.add(conn)
+            self._wake()
 
     def discard(self, conn: object) -> None:
         super().discard(conn)
@@ -91,19 +92,30 @@ class Server:
                 self.config.head_timeout / 4,
                 self.config.keepalive_timeout / 4,
                 self.config.body_timeout / 4,
+                self.config.send_timeout / 4,
             ),
         )
 
+    @property
+    def handler_cancellation(self) -> bool:
+        """True when a handler's Task is cancelled as its client goes (read-only)."""
+        return self.config.handler_cancellation
+
     def __call__(self) -> HttpProtocol:
-        if self._sweep_handle is None:
-            self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
+        self.start_sweep()
         return HttpProtocol(self)
 
+    def start_sweep(self) -> None:
+        """Start the timeout sweep (the first connection does); a no-op once running."""
+        if self._sweep_handle is None:
+            self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
+
     def _sweep(self) -> None:
+        # rescheduled first: a connection that raises must not end the sweep for all
+        self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
         now = self.loop.time()
         for conn in list(self.connections):
             conn.check_timeouts(now)
-        self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
 
     def pre_shutdown(self) -> None:
         """Step 1: close the idle connections, mark the busy ones to close after
