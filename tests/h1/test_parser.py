@@ -958,3 +958,41 @@ def test_expect_field_is_reported(field: bytes, expect: bool, expect_continue: b
         assert (second.expect, second.expect_continue) == (expect, expect_continue)
     for rec in (parse(data + b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"),):
         assert (rec.heads[1].expect, rec.heads[1].expect_continue) == (False, False)
+
+
+# -- what the refusal knows of the request ------------------------------------------
+
+
+def test_http2_connection_preface_is_505() -> None:
+    """llhttp stops at ``PRI * HTTP/2.0`` (its "Pause on PRI/Upgrade", which aiohttp
+    answers with a 400): a version this server does not speak."""
+    err, rec = refuse(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    assert err.status == 505
+    assert rec.heads == []
+
+
+@pytest.mark.parametrize(
+    ("data", "head_only"),
+    [
+        pytest.param(b"HEAD /" + b"a" * 9000, True, id="head-414"),
+        pytest.param(
+            b"HEAD / HTTP/1.1\r\nHost: h\r\nX: " + b"b" * 9000 + b"\r\n\r\n", True, id="head-431"
+        ),
+        pytest.param(b"HEAD / HTTP/1.1\r\nHost h\r\n\r\n", True, id="head-400"),
+        pytest.param(b"HEAD / HTTP/1.1\r\nX: y\r\n\r\n", True, id="head-no-host"),
+        pytest.param(b"GET /" + b"a" * 9000, False, id="get-414"),
+        pytest.param(b"HEA\x01 / HTTP/1.1\r\n\r\n", False, id="bad-method"),
+    ],
+)
+def test_refusal_of_a_head_request_is_head_only(data: bytes, head_only: bool) -> None:
+    """RFC 9110 9.3.2: the server answers a HEAD request's refusal without a body."""
+    err, _ = refuse(data)
+    assert err.head_only is head_only
+
+
+def test_head_only_is_this_requests_method_not_the_last_ones() -> None:
+    """After a HEAD request, a next request refused before its method is known is not
+    taken for a HEAD (llhttp keeps the last method until a new one is parsed)."""
+    err, rec = refuse(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n\x01BAD / HTTP/1.1\r\n\r\n")
+    assert [h.method for h in rec.heads] == ["HEAD"]
+    assert err.head_only is False

@@ -15,3 +15,4 @@ class ProtocolError(Exception):
         self.status = status
         self.message = message
         self.during_body = False  # set when it broke a body its handler may be reading
+        self.head_only = False  # set when the request is known to be HEAD (no body)

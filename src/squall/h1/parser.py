@@ -101,6 +101,7 @@ _new_head = object.__new__
 # transfer-encoding
 _SPECIAL_LENGTHS = frozenset((4, 6, 7, 10, 14, 16, 17))
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
+_H2_PREFACE = "Pause on PRI/Upgrade"  # llhttp's HPE_PAUSED_H2_UPGRADE
 # RFC 9110 7.2 / RFC 3986 3.2.2-3.2.3: uri-host [ ":" port ]; uri-host an IP-literal
 # (checked again by ipaddress) or a reg-name (an IPv4 address is one too).
 # IPvFuture and RFC 6874 zone ids are refused: no client sends them in Host.
@@ -205,48 +206,60 @@ class RequestParser:
 
         Raises ProtocolError on bad input.
         """
-        if self._upgrade_body_left:
-            return self._feed_upgrade_body(data)
+        # PERF: a try block costs nothing until something is raised (Python 3.11)
         try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade as exc:
-            self.upgraded = True
-            offset = exc.args[0] if exc.args else len(data)
             if self._upgrade_body_left:
-                return self._feed_upgrade_body(data[offset:])
-            return data[offset:]
-        except httptools.HttpParserCallbackError as exc:
-            if self._pending_error is not None:
-                raise self._pending_error from None
-            raise ProtocolError(400, "Bad Request") from exc.__context__
-        except httptools.HttpParserInvalidURLError:
-            raise ProtocolError(400, "Invalid request target") from None
-        except httptools.HttpParserInvalidMethodError:
-            raise ProtocolError(400, "Invalid method") from None
-        except httptools.HttpParserError as exc:
-            raise ProtocolError(400, _short(exc)) from None
-        if self._in_head or self._after_chunk_header:
-            # SECURITY: llhttp hands us a field only when its line ends, and
-            # httptools buffers it until then: bound what a head, or a trailer
-            # section (after a chunk-size line, before any chunk data), may hold
-            # while it arrives. Only reads that were wholly inside one are
-            # counted: a read where it began also holds the bytes before it (the
-            # body of the request before, chunks of this body), and the part
-            # after is at most one read.
-            counted = self._head_bytes
-            if counted < 0:  # began in this read (on_message_begin, on_chunk_header)
-                self._head_bytes = 0
-            else:
-                counted += len(data)
-                self._head_bytes = counted
-                if counted > self._max_head_size:
-                    raise ProtocolError(431, "Request header fields too large")
-            if self._in_head and len(self._headers) > self._max_headers:
-                # SECURITY: a head that never ends must not collect fields until
-                # head_timeout: after any read it holds at most max_headers.
-                # PERF: checked here and when the head ends, not per field.
-                raise ProtocolError(431, "Too many request header fields")
-        return None
+                return self._feed_upgrade_body(data)
+            try:
+                self._parser.feed_data(data)
+            except httptools.HttpParserUpgrade as exc:
+                self.upgraded = True
+                offset = exc.args[0] if exc.args else len(data)
+                if self._upgrade_body_left:
+                    return self._feed_upgrade_body(data[offset:])
+                return data[offset:]
+            except httptools.HttpParserCallbackError as exc:
+                if self._pending_error is not None:
+                    raise self._pending_error from None
+                raise ProtocolError(400, "Bad Request") from exc.__context__
+            except httptools.HttpParserInvalidURLError:
+                raise ProtocolError(400, "Invalid request target") from None
+            except httptools.HttpParserInvalidMethodError:
+                raise ProtocolError(400, "Invalid method") from None
+            except httptools.HttpParserError as exc:
+                text = _short(exc)
+                if text == _H2_PREFACE:
+                    # llhttp stops at HTTP/2's connection preface (RFC 9113 3.4):
+                    # a version this server does not speak
+                    raise ProtocolError(505, "HTTP version not supported") from None
+                raise ProtocolError(400, text) from None
+            if self._in_head or self._after_chunk_header:
+                # SECURITY: llhttp hands us a field only when its line ends, and
+                # httptools buffers it until then: bound what a head, or a trailer
+                # section (after a chunk-size line, before any chunk data), may hold
+                # while it arrives. Only reads that were wholly inside one are
+                # counted: a read where it began also holds the bytes before it (the
+                # body of the request before, chunks of this body), and the part
+                # after is at most one read.
+                counted = self._head_bytes
+                if counted < 0:  # began in this read (on_message_begin, on_chunk_header)
+                    self._head_bytes = 0
+                else:
+                    counted += len(data)
+                    self._head_bytes = counted
+                    if counted > self._max_head_size:
+                        raise ProtocolError(431, "Request header fields too large")
+                if self._in_head and len(self._headers) > self._max_headers:
+                    # SECURITY: a head that never ends must not collect fields until
+                    # head_timeout: after any read it holds at most max_headers.
+                    # PERF: checked here and when the head ends, not per field.
+                    raise ProtocolError(431, "Too many request header fields")
+            return None
+        except ProtocolError as exc:
+            # RFC 9110 9.3.2: the refusal of a HEAD request is a head alone; the
+            # method is this request's once its target has begun (on_url)
+            exc.head_only = self._url != b"" and self._parser.get_method() == b"HEAD"
+            raise
 
     def _feed_upgrade_body(self, data: bytes) -> bytes | None:
         """The body of an upgrade request that llhttp passed over (RFC 9110 7.8 lets

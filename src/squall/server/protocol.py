@@ -50,7 +50,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from squall.h1.errors import ProtocolError
 from squall.h1.parser import RequestHead, RequestParser
-from squall.h1.writer import LAST_CHUNK, chunk, render_head, render_simple_head
+from squall.h1.writer import (
+    LAST_CHUNK,
+    _date_server_lines,
+    chunk,
+    render_head,
+    render_simple_head,
+)
 from squall.http.status import reason_for
 from squall.server.body import EMPTY_BODY, BodyStream, EmptyBody
 from squall.server.stepping import FINISHED, start
@@ -464,7 +470,7 @@ class HttpProtocol(asyncio.Protocol):
                 logger.debug("Handler cancelled before answering %r", self._current)
             else:
                 logger.error("Handler finished without a response for %r", self._current)
-                self._write_error(500, "Internal Server Error")
+                self._write_error(500, "Internal Server Error", self._head_only())
             self._close_after = True
         body = self._current_body
         if isinstance(body, BodyStream) and not body.is_complete():
@@ -481,25 +487,38 @@ class HttpProtocol(asyncio.Protocol):
         # completed; the connection closes without an answer, as on aiohttp,
         # rather than with a 500 nobody logged a reason for.
         if self._bytes_sent == 0 and not (isinstance(body, BodyStream) and body.disconnected):
-            self._write_error(500, "Internal Server Error")
+            self._write_error(500, "Internal Server Error", self._head_only())
         self._close_after = True
         self._close()
 
     def _answer_error(self, exc: ProtocolError) -> None:
         logger.debug("Bad request: %s", exc.message)
         if not exc.during_body:
-            self._write_error(exc.status, exc.message)
+            self._write_error(exc.status, exc.message, exc.head_only)
         self._close_after = True
 
-    def _write_error(self, status: int, message: str) -> None:
-        text = f"{status} {reason_for(status)}: {message}\n" if message else ""
+    def _head_only(self) -> bool:
+        current = self._current
+        return current is not None and current.method == "HEAD"
+
+    def _write_error(self, status: int, message: str, head_only: bool = False) -> None:
+        """Answer by the engine itself; the connection closes after it.
+
+        The fields in aiohttp's order, with ``Date`` (RFC 9110 6.6.1: an origin
+        server with a clock MUST send it) and ``Server``; RFC 9110 9.3.2: the
+        answer to a HEAD request is the head alone.
+        """
+        reason = reason_for(status)
+        text = f"{status} {reason}: {message}\n" if message else ""
         body = text.encode("utf-8", "replace")
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
-            ("Connection", "close"),
         ]
-        data = render_head((1, 1), status, reason_for(status), headers) + body
+        head = render_head((1, 1), status, reason, headers)[:-2]
+        data = head + _date_server_lines() + b"Connection: close\r\n\r\n"
+        if not head_only:
+            data += body
         self._write(data)
         report = self._server.on_error_response
         if report is not None:  # the access log: a line for what no handler saw
