@@ -1,13 +1,17 @@
 """The answers the engine writes by itself (400, 408, 414, 431, 500, 503, 505):
-fields as aiohttp's with Date and Server (RFC 9110 6.6.1), and a head alone for
-a HEAD request (RFC 9110 9.3.2)."""
+fields as aiohttp's with Date and Server (RFC 9110 6.6.1), a head alone for a
+HEAD request (RFC 9110 9.3.2), and a request whose chunked body is already
+known to be bad is refused without running its handler."""
 
 from __future__ import annotations
 
+import asyncio
 from email.utils import parsedate_to_datetime
 
 import aiohttp.web
 import pytest
+
+from squall import web
 
 LONG_TARGET = b"/" + b"a" * 9000
 BIG_FIELD = b"X: " + b"b" * 9000 + b"\r\n"
@@ -119,6 +123,11 @@ async def test_engine_500_has_date_and_no_body_for_head(
         (b"HEAD " + LONG_TARGET + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         (b"HEAD / HTTP/1.1\r\nHost: a\r\n" + BIG_FIELD + b"\r\n", 431),
         (b"HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"ZZ\r\nhello\r\n0\r\n\r\n",
+            400,
+        ),
     ],
 )
 async def test_refusal_of_a_head_request_has_no_body(
@@ -145,3 +154,79 @@ async def test_a_get_after_a_head_gets_its_refusal_body(serve, raw_connect) -> N
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"HTTP/1.1 414 " in rest
     assert rest.endswith(b"414 Request-URI Too Long: Request-URI too long\n")
+
+
+# -- a chunked body known to be bad before its handler runs -----------------------
+
+
+def noread_app(ran: list[str]) -> web.Application:
+    async def noread(request: web.Request) -> web.Response:
+        ran.append(request.path)
+        return web.Response(text="handled")
+
+    async def slow(request: web.Request) -> web.Response:
+        ran.append(request.path)
+        await asyncio.sleep(0)
+        return web.Response(text="slow")
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", ok)
+    app.router.add_post("/noread", noread)
+    app.router.add_get("/slow", slow)
+    return app
+
+
+BAD_CHUNKED = (
+    b"POST /noread HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"ZZ\r\nhello\r\n0\r\n\r\n"
+)
+
+
+async def test_bad_chunked_body_in_one_read_is_refused_before_the_handler(
+    serve, expect_refused
+) -> None:
+    """As aiohttp: 400 and the handler never runs (it ran, and answered 200)."""
+    ran: list[str] = []
+    server = await serve(noread_app(ran))
+    body = await expect_refused(server.port, BAD_CHUNKED, 400)
+    assert b"chunk size" in body
+    assert ran == []
+
+
+async def test_bad_chunked_body_queued_behind_a_request(serve, raw_connect) -> None:
+    """Pipelined behind a request that suspends: that one is answered, then the 400."""
+    ran: list[str] = []
+    server = await serve(noread_app(ran))
+    conn = await raw_connect(server.port)
+    await conn.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n" + BAD_CHUNKED)
+    status, _, body = await conn.read_response()
+    assert (status, body) == (b"HTTP/1.1 200 OK", b"slow")
+    status, headers, body = await conn.read_response()
+    assert status.startswith(b"HTTP/1.1 400 ")
+    assert headers["connection"] == "close"
+    assert await conn.is_closed()
+    assert ran == ["/slow"]
+
+
+async def test_bad_chunk_after_the_handler_started_reaches_it(serve, raw_connect) -> None:
+    """The other case is unchanged: a handler already running gets the error from
+    its body stream (and answers 400 when it reads)."""
+    started = asyncio.Event()
+
+    async def reads(request: web.Request) -> web.Response:
+        started.set()
+        await request.read()
+        return web.Response(text="read")
+
+    app = web.Application()
+    app.router.add_post("/reads", reads)
+    server = await serve(app)
+    conn = await raw_connect(server.port)
+    await conn.send(b"POST /reads HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    await asyncio.wait_for(started.wait(), 5)
+    await conn.send(b"ZZ\r\nhello\r\n0\r\n\r\n")
+    status, _, _ = await conn.read_response()
+    assert status.startswith(b"HTTP/1.1 400 ")

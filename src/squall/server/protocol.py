@@ -211,12 +211,20 @@ class HttpProtocol(asyncio.Protocol):
             tail = self._parser.feed(data)
         except ProtocolError as exc:
             self._parser_dead = True
-            if self._receiving is not None and not self._receiving.is_complete():
-                # The request owning this body gets the error through its body
-                # stream and answers it (a 400 when it reads the body).
-                exc.during_body = True
-                self._receiving.set_exception(MalformedBodyError(exc.message, exc.status))
+            receiving = self._receiving
+            if receiving is not None and not receiving.is_complete():
                 self._receiving = None
+                queue = self._queue
+                last = queue[-1] if queue else None
+                if isinstance(last, tuple) and last[1] is receiving:
+                    # its handler has not started: the error is answered in its
+                    # place (as aiohttp, which never runs it)
+                    queue.pop()
+                else:
+                    # The running handler gets the error through its body stream
+                    # and answers it (a 400 when it reads the body).
+                    exc.during_body = True
+                    receiving.set_exception(MalformedBodyError(exc.message, exc.status))
             self._queue.append(exc)
         else:
             if tail is not None:
