@@ -71,7 +71,8 @@ class TestClient(Generic[_RequestT, _AppT]):
 
     Keyword arguments are aiohttp's ``ClientSession`` ones that make sense here:
     ``cookie_jar``, ``headers``, ``cookies``, ``auth``, ``raise_for_status``,
-    ``timeout``, ``json_serialize``, ``skip_auto_headers``. The type parameters are
+    ``timeout``, ``json_serialize``, ``skip_auto_headers``, ``version``,
+    ``connector``, ``connector_owner``, ``auto_decompress``. The type parameters are
     aiohttp's (``TestClient[web.Request, web.Application]``), for annotations.
     """
 

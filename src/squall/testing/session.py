@@ -2,11 +2,21 @@
 
 Requests go to absolute URLs through httpx; the arguments are aiohttp's (``data``,
 ``json``, ``params``, ``headers``, ``cookies``, ``allow_redirects``, ``auth``,
-``timeout``, ``raise_for_status``, ``skip_auto_headers``; httpx's ``files`` and
-``content`` are accepted too) and so are the bodies they
-make: a dict is a urlencoded form (multipart when a value is a file), ``str`` is
-``text/plain; charset=utf-8``, ``bytes`` is ``application/octet-stream`` and ``json=``
-is serialised with ``json.dumps`` as aiohttp does.
+``timeout``, ``raise_for_status``, ``skip_auto_headers``, ``expect100``,
+``auto_decompress``; httpx's ``files`` and ``content`` are accepted too) and so are
+the bodies they make: a dict is a urlencoded form (multipart when a value is a file
+or bytes, each file part named as aiohttp names it), ``str`` is
+``text/plain; charset=utf-8``, ``bytes`` is ``application/octet-stream``, a file
+object is read from where it stands (typed by its name), and ``json=`` is
+serialised with ``json.dumps`` as aiohttp does. aiohttp's own ``FormData``,
+``MultipartWriter`` and other payloads are sent through their public face (called,
+``write()``, ``headers``, ``size``), without importing aiohttp.
+
+The session takes aiohttp's ``version`` (an ``HTTP/1.0`` session, or an
+``expect100`` request, goes over a connection of its own: ``wire.py``),
+``connector`` (its ``limit``, ``limit_per_host``, ``force_close`` and a
+``UnixConnector``'s ``path`` shape httpx's pool; the session closes it, unless
+``connector_owner=False``) and ``auto_decompress``.
 
 Each response's body is pumped into its ``StreamReader`` by a task of its own, so a
 connection goes back to the pool as soon as its body has arrived, whether the test
@@ -16,11 +26,24 @@ reads it or not (as with aiohttp), and an endless body can be read piece by piec
 from __future__ import annotations
 
 import asyncio
+import inspect
+import io
 import json as jsonlib
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
+import mimetypes
+import uuid
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Mapping,
+)
 from http.cookies import Morsel
+from pathlib import PurePath
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -37,6 +60,7 @@ from squall.testing.handshake import UNSUPPORTED, Handshake
 from squall.testing.response import ClientResponse, HttpVersion, RequestInfo
 from squall.testing.stream import StreamReader
 from squall.testing.websocket import ClientWebSocketResponse, WSRequestContextManager
+from squall.testing.wire import VERSION, Transport
 
 _DEFAULT_TIMEOUT = 30.0  # a hang guard, not a test's expectation
 
@@ -44,7 +68,6 @@ _DEFAULT_TIMEOUT = 30.0  # a hang guard, not a test's expectation
 _UNSUPPORTED = [
     "chunked",
     "compress",
-    "expect100",
     "max_redirects",
     "proxy",
     "proxy_auth",
@@ -59,7 +82,6 @@ _UNSUPPORTED = [
     "read_bufsize",
     "max_line_size",
     "max_field_size",
-    "version",
     "middlewares",
 ]
 
@@ -80,13 +102,23 @@ class ClientSession:
         timeout: Any = _DEFAULT_TIMEOUT,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
         skip_auto_headers: Iterable[str] = (),
+        version: Any = (1, 1),
+        connector: Any = None,
+        connector_owner: bool = True,
+        auto_decompress: bool = True,
     ) -> None:
         if cookie_jar is not None and not isinstance(cookie_jar, CookieJar):
             raise TypeError("cookie_jar must be a squall.testing.CookieJar")
         self._headers = _header_items(headers)
         self._auth = auth
+        self._version = _version(version)
+        self._connector = connector if connector_owner else None
+        self._auto_decompress = auto_decompress
         self._httpx = httpx.AsyncClient(
-            headers=self._headers, auth=_auth(auth), timeout=_timeout(timeout)
+            headers=self._headers,
+            auth=_auth(auth),
+            timeout=_timeout(timeout),
+            transport=Transport(_pool(connector)),
         )
         self.cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         self.cookie_jar._adopt(self._httpx.cookies)
@@ -173,6 +205,8 @@ class ClientSession:
         allow_redirects: bool = True,
         raise_for_status: RaiseForStatus | None = None,
         timeout: Any = None,
+        expect100: bool = False,
+        auto_decompress: bool | None = None,
         files: Any = None,
         content: Any = None,
         **unsupported: Any,
@@ -188,7 +222,7 @@ class ClientSession:
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
         header_list = _header_items(headers)
-        body = _Body.of(data, json, self._json_serialize)
+        body = await _Body.make(data, json, self._json_serialize)
         if files is not None or content is not None:
             # NOTE: httpx's own arguments, kept for suites written against httpx
             if content is not None and (files is not None or body.content is not None):
@@ -198,6 +232,12 @@ class ClientSession:
         present = {name.lower() for name, _ in header_list}
         if body.content_type and "content-type" not in present | skipped:
             header_list.append(("Content-Type", body.content_type))
+        for name, value in body.headers:
+            if name.lower() not in present | skipped:
+                header_list.append((name, value))
+        if expect100 and "expect" not in present:
+            # NOTE: the transport holds the body back until the server's 100 (wire.py)
+            header_list.append(("Expect", "100-continue"))
         if params is not None:
             # yarl merges like aiohttp: the path's own query first, then ``params``
             url = URL(url).extend_query(params)
@@ -209,6 +249,7 @@ class ClientSession:
             data=body.fields,
             files=body.files,
             timeout=_timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            extensions={VERSION: self._version},
         )
         for name in skipped - present:
             request.headers.pop(name, None)
@@ -227,7 +268,8 @@ class ClientSession:
             raise ServerDisconnectedError(str(exc)) from exc
         except httpx.TransportError as exc:
             raise ClientConnectionError(str(exc)) from exc
-        resp = self._wrap(response)
+        decompress = self._auto_decompress if auto_decompress is None else auto_decompress
+        resp = self._wrap(response, decompress)
         check = self._raise_for_status if raise_for_status is None else raise_for_status
         if check is True:
             resp.raise_for_status()
@@ -235,11 +277,11 @@ class ClientSession:
             await check(resp)
         return resp
 
-    def _wrap(self, response: httpx.Response) -> ClientResponse:
-        """A ClientResponse whose body a new pump task feeds."""
+    def _wrap(self, response: httpx.Response, decompress: bool = True) -> ClientResponse:
+        """A ClientResponse whose body a new pump task feeds (as sent unless ``decompress``)."""
         history = tuple(self._wrap_read(r) for r in response.history)
         content = StreamReader()
-        pump = asyncio.get_running_loop().create_task(_pump(response, content))
+        pump = asyncio.get_running_loop().create_task(_pump(response, content, decompress))
         self._pumps.add(pump)
         pump.add_done_callback(self._pumps.discard)
         return _client_response(response, content, history, pump.cancel)
@@ -261,6 +303,11 @@ class ClientSession:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
         await self._httpx.aclose()
+        if self._connector is not None:
+            # NOTE: an aiohttp connector given to the session is the session's to close
+            closed = self._connector.close()
+            if inspect.isawaitable(closed):
+                await closed
 
     async def __aenter__(self) -> ClientSession:
         return self
@@ -269,15 +316,28 @@ class ClientSession:
         await self.close()
 
 
-class RequestContextManager:
-    """A request in flight: awaitable, and an async context manager that releases."""
+class RequestContextManager(Coroutine[Any, Any, ClientResponse]):
+    """A request in flight: awaitable, an async context manager that releases, and a
+    coroutine (``asyncio.create_task(client.get(...))``), as aiohttp's."""
 
-    def __init__(self, coro: Awaitable[ClientResponse]) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
         self._coro = coro
         self._resp: ClientResponse | None = None
 
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
+
     def __await__(self) -> Generator[Any, None, ClientResponse]:
         return self._coro.__await__()
+
+    def __iter__(self) -> Generator[Any, None, ClientResponse]:
+        return self.__await__()
 
     async def __aenter__(self) -> ClientResponse:
         self._resp = await self._coro
@@ -297,11 +357,90 @@ class _Body:
         content_type: str | None = None,
         fields: dict[str, Any] | None = None,
         files: list[tuple[str, Any]] | None = None,
+        headers: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.content = content
         self.content_type = content_type
         self.fields = fields
         self.files = files
+        self.headers = list(headers)  # more headers, each sent unless the request has it
+
+    @classmethod
+    async def make(cls, data: Any, json: Any, serialize: Callable[[Any], str]) -> _Body:
+        """``of``, and the bodies it needs to await: aiohttp's ``FormData``, its
+        payloads (``MultipartWriter``...) and file objects."""
+        if json is None and data is not None:
+            if callable(data) and hasattr(data, "_gen_form_data"):
+                data = data()  # aiohttp's FormData makes its payload so
+            if inspect.iscoroutinefunction(getattr(data, "write", None)) and hasattr(
+                data, "headers"
+            ):
+                return await cls._payload(data)
+            if isinstance(data, io.IOBase):
+                return await cls._file(data)
+            items = _form_items(data)
+            if items is not None and any(_is_file(v) for _, v in items):
+                return await cls._form_data(items)
+        return cls.of(data, json, serialize)
+
+    @classmethod
+    async def _form_data(cls, items: list[tuple[str, Any]]) -> _Body:
+        """A form with files, as aiohttp's ``FormData`` encodes it: a part per field,
+        text fields ``text/plain; charset=utf-8``, each file (or bytes value) with a
+        ``filename`` (its file's name, else the field's) and a Content-Type guessed
+        from it."""
+        boundary = uuid.uuid4().hex
+        out: list[bytes] = []
+        for name, value in items:
+            filename: str | None = None
+            if _is_file(value):
+                if isinstance(value, bytes | bytearray):
+                    filename, data, ctype = name, bytes(value), "application/octet-stream"
+                else:
+                    filename = _file_name(value, name)
+                    data, ctype = _typed(await _read(value), value)
+            else:
+                data, ctype = str(value).encode("utf-8"), "text/plain; charset=utf-8"
+            disposition = f'form-data; name="{_quoted(name)}"'
+            if filename is not None:
+                disposition += f'; filename="{quote(filename, "")}"'
+            out.append(
+                f"--{boundary}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Disposition: {disposition}\r\n\r\n".encode()
+            )
+            out.extend((bytes(data), b"\r\n"))
+        out.append(f"--{boundary}--\r\n".encode())
+        return cls(b"".join(out), f"multipart/form-data; boundary={boundary}")
+
+    @classmethod
+    async def _payload(cls, payload: Any) -> _Body:
+        """An aiohttp payload, through its public face: ``write(writer)`` gives the
+        bytes, ``headers`` the Content-Type (a multipart boundary...), ``size`` the
+        length (``None``: sent chunked, as aiohttp does)."""
+        chunks: list[bytes] = []
+
+        class _Writer:
+            async def write(self, chunk: bytes) -> None:
+                chunks.append(bytes(chunk))
+
+        try:
+            await payload.write(_Writer())
+        finally:
+            close = getattr(payload, "close", None)
+            if inspect.iscoroutinefunction(close):
+                await close()
+        whole = b"".join(chunks)
+        framing = {"content-length", "transfer-encoding"}
+        headers = [(str(k), str(v)) for k, v in payload.headers.items() if k.lower() not in framing]
+        content: Any = whole if payload.size is not None else _once(whole)
+        return cls(content, headers=headers)
+
+    @classmethod
+    async def _file(cls, file: io.IOBase) -> _Body:
+        """A file object, read from where it is (and left open), as aiohttp sends it:
+        a Content-Type guessed from its name, text as UTF-8."""
+        data, ctype = _typed(await _read(file), file)
+        return cls(data, ctype)
 
     @classmethod
     def of(cls, data: Any, json: Any, serialize: Callable[[Any], str]) -> _Body:
@@ -313,34 +452,72 @@ class _Body:
             return cls(bytes(data), "application/octet-stream")
         if isinstance(data, str):
             return cls(data.encode("utf-8"), "text/plain; charset=utf-8")
-        if isinstance(data, Mapping) or (isinstance(data, list | tuple) and _pairs(data)):
-            items = list(data.items()) if isinstance(data, Mapping) else list(data)
-            if any(hasattr(value, "read") for _, value in items):
-                return cls._multipart(items)
+        items = _form_items(data)
+        if items is not None:
             return cls(urlencode(items, doseq=True).encode(), "application/x-www-form-urlencoded")
-        # a file, an iterable or an async iterable of bytes: streamed as it is
+        # an iterable or an async iterable of bytes: streamed as it is
         return cls(data, "application/octet-stream")
 
-    @classmethod
-    def _multipart(cls, items: list[tuple[str, Any]]) -> _Body:
-        fields: dict[str, Any] = {}
-        files: list[tuple[str, Any]] = []
-        for name, value in items:
-            if hasattr(value, "read"):
-                files.append((name, value))
-            else:
-                fields.setdefault(name, []).append(str(value))
-        return cls(fields=fields, files=files)
+
+def _form_items(data: Any) -> list[tuple[str, Any]] | None:
+    """A form's fields: a mapping's items, a list of pairs and of files (a file alone
+    is a field named after it, as in aiohttp's ``FormData``); ``None`` for another body."""
+    if isinstance(data, Mapping):
+        return list(data.items())
+    if not isinstance(data, list | tuple) or not all(
+        _is_file(item) or (isinstance(item, tuple | list) and len(item) == 2) for item in data
+    ):
+        return None
+    return [
+        (_file_name(item, "unknown"), item) if _is_file(item) else (item[0], item[1])
+        for item in data
+    ]
 
 
-def _pairs(data: list[Any] | tuple[Any, ...]) -> bool:
-    return all(isinstance(item, tuple) and len(item) == 2 for item in data)
+def _is_file(value: Any) -> bool:
+    """A form value sent as a file part: a file object, or bytes (aiohttp names it
+    after its field)."""
+    return hasattr(value, "read") or isinstance(value, bytes | bytearray)
 
 
-async def _pump(response: httpx.Response, content: StreamReader) -> None:
-    """Move the body from httpx into ``content`` until it ends, fails or is released."""
+def _file_name(file: Any, default: str) -> str:
+    """The base name of ``file``'s ``name``, else ``default`` (aiohttp's guess)."""
+    name = getattr(file, "name", None)
+    if isinstance(name, str) and name and not (name[0] == "<" and name[-1] == ">"):
+        return PurePath(name).name
+    return default
+
+
+def _typed(data: bytes | str, file: Any) -> tuple[bytes, str]:
+    """A file's content and Content-Type as aiohttp sends them: text as UTF-8
+    ``text/plain``, bytes typed by the file's own name (else octet-stream)."""
+    if isinstance(data, str):
+        return data.encode("utf-8"), "text/plain; charset=utf-8"
+    name = _file_name(file, "")
+    return bytes(data), (name and mimetypes.guess_type(name)[0]) or "application/octet-stream"
+
+
+async def _read(file: Any) -> Any:
+    """The rest of a file object, read off the event loop."""
+    return await asyncio.to_thread(file.read)
+
+
+def _quoted(value: str) -> str:
+    """``value`` inside a quoted-string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    """``data`` as a stream of unknown length (httpx sends it chunked)."""
+    yield data
+
+
+async def _pump(response: httpx.Response, content: StreamReader, decompress: bool = True) -> None:
+    """Move the body from httpx into ``content`` until it ends, fails or is released
+    (decoded as its Content-Encoding says, unless not ``decompress``)."""
+    chunks = response.aiter_bytes() if decompress else response.aiter_raw()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in chunks:
             await content._feed(chunk)
     except httpx.TimeoutException as exc:
         content._set_exception(TimeoutError(str(exc)))
@@ -422,6 +599,38 @@ def _auth(auth: Any) -> httpx.Auth | None:
     if isinstance(auth, tuple) and len(auth) == 2:
         return httpx.BasicAuth(auth[0], auth[1])
     raise TypeError("auth must be a BasicAuth(login, password) or a (login, password) pair")
+
+
+def _version(version: Any) -> tuple[int, int]:
+    """aiohttp's ``HttpVersion(1, 0)``, a ``(1, 0)`` pair or ``"1.0"``."""
+    if isinstance(version, str):
+        major, _, minor = version.partition(".")
+        try:
+            return int(major), int(minor)
+        except ValueError:
+            raise ValueError(f"Can not parse http version number: {version}") from None
+    major, minor = version
+    return int(major), int(minor)
+
+
+def _pool(connector: Any) -> httpx.AsyncHTTPTransport:
+    """httpx's pool, shaped as an aiohttp connector asks: ``limit`` connections
+    (``limit_per_host``: one host here), none kept with ``force_close``, a Unix socket
+    for a ``UnixConnector``'s ``path``."""
+    if connector is None:
+        return httpx.AsyncHTTPTransport()
+    limits = [
+        n for n in (getattr(connector, "limit", 0), getattr(connector, "limit_per_host", 0)) if n
+    ]
+    keep = 0 if getattr(connector, "force_close", False) else 20
+    uds = getattr(connector, "path", None)
+    return httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(
+            max_connections=min(limits) if limits else None,
+            max_keepalive_connections=keep,
+        ),
+        uds=uds if isinstance(uds, str) else None,
+    )
 
 
 def _timeout(timeout: Any) -> httpx.Timeout:
