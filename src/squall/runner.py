@@ -61,11 +61,12 @@ def _raise_graceful_exit() -> None:
 # -- the keyword arguments of a runner (aiohttp's handler_args) ------------------------
 
 _ACCESS_LOG_ARGS = frozenset({"access_log", "access_log_class", "access_log_format"})
+# read by the application's requests (AppRunner._make_server hands them over)
+_APP_ARGS = frozenset({"auto_decompress"})
 # aiohttp's per-connection handler arguments that Squall takes and has no use for;
 # see docs/compat.md
 _IGNORED_HANDLER_ARGS = frozenset(
     {
-        "auto_decompress",
         "debug",
         "logger",
         "loop",
@@ -79,7 +80,7 @@ _IGNORED_HANDLER_ARGS = frozenset(
 def _check_handler_args(kwargs: dict[str, Any]) -> None:
     """Refuse a keyword argument that neither Squall nor aiohttp knows: a typo
     must not be silently dropped."""
-    unknown = kwargs.keys() - _CONFIG_FIELDS - _IGNORED_HANDLER_ARGS - _ACCESS_LOG_ARGS
+    unknown = kwargs.keys() - _CONFIG_FIELDS - _IGNORED_HANDLER_ARGS - _ACCESS_LOG_ARGS - _APP_ARGS
     if unknown:
         names = ", ".join(sorted(unknown))
         raise TypeError(f"unexpected keyword argument(s) for the server: {names}")
@@ -298,6 +299,8 @@ class AppRunner(BaseRunner):
         # checked before on_startup: a typo fails before any hook ran
         config = _server_config(kwargs)
         access = _access_logger(kwargs)
+        if "auto_decompress" in kwargs:  # Request._source reads it (aiohttp's parser does)
+            app._auto_decompress = bool(kwargs["auto_decompress"])
         app.on_startup.freeze()
         await app.startup()
         app.freeze()

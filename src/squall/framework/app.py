@@ -147,6 +147,9 @@ class CleanupContext(FrozenList):
 class Application(MutableMapping[Any, Any]):
     """A web application: routes, state, middlewares and lifecycle signals."""
 
+    # the runner's ``auto_decompress=`` keyword; the app's handler_args win (Request._source)
+    _auto_decompress = True
+
     def __init__(
         self,
         *,
@@ -155,6 +158,7 @@ class Application(MutableMapping[Any, Any]):
         middlewares: Any = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
+        client_max_fields: int = 1000,
         loop: Any = None,
         debug: Any = ...,
     ) -> None:
@@ -181,6 +185,7 @@ class Application(MutableMapping[Any, Any]):
         self._subapps: list[Application] = []
         self._handler_args = handler_args or {}
         self._client_max_size = client_max_size
+        self._client_max_fields = client_max_fields  # read by Request (post(), multipart())
         self._debug = debug
         self._on_startup = Signal(self)
         self._on_shutdown = Signal(self)

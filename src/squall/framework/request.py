@@ -592,8 +592,9 @@ class BaseRequest(MutableMapping[Any, Any]):
     @reify
     def _source(self) -> BodySource:
         """The body as handlers read it: decompressed when it has a Content-Encoding
-        (a 415 for a coding we cannot decode) unless the app's ``handler_args`` say
-        ``auto_decompress: False``, with the route's minimum data rate.
+        (a 415 for a coding we cannot decode) unless the app's ``handler_args`` (or
+        its runner's keywords) say ``auto_decompress=False``, with the route's
+        minimum data rate.
         A clone reads its original's: the body as the wire's head framed and coded
         it, whatever headers the clone was given (as on aiohttp)."""
         if self._origin is not None:
@@ -611,8 +612,9 @@ class BaseRequest(MutableMapping[Any, Any]):
         if coding is None:
             return self._body
         app = self._app
-        if app is not None and app.handler_args.get("auto_decompress", True) is False:
-            return self._body  # Application(handler_args={"auto_decompress": False})
+        if app is not None and not app.handler_args.get("auto_decompress", app._auto_decompress):
+            # Application(handler_args={"auto_decompress": False}), else the runner's
+            return self._body
         try:
             decompressor = content_decoder(coding)
         except MultipartError as exc:
@@ -630,8 +632,8 @@ class BaseRequest(MutableMapping[Any, Any]):
     def _body_route(self) -> AbstractRoute | None:
         route = self._route
         if route is None and self._app is not None:
-            info = self._match_info
-            route = info.route if info is not None else None
+            # a custom router's match info need not have a route (aiohttp's has)
+            route = getattr(self._match_info, "route", None)
         return route
 
     @property

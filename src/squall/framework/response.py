@@ -11,6 +11,7 @@ import asyncio
 import io
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from functools import partial
@@ -34,9 +35,18 @@ from squall.framework.streamresponse import (
 from squall.http import hdrs
 from squall.http.status import REASONS as _REASONS
 from squall.http.status import bodiless_status, body_forbidden
+from squall.multipart.codecs import content_decoder, transfer_decoder
 
 if TYPE_CHECKING:
+    from squall.framework.multipart import BodyPartReader
     from squall.framework.request import BaseRequest
+
+
+# PERF: the statuses whose head is the four standard lines, in one lookup. Not:
+# 1xx (refused unless a 101 to an upgrade request), 204 and 304 (no body), 205
+# (an empty body whatever the handler gave) and anything outside 100-599
+# (refused): see StreamResponse._frame and _check_status.
+_SIMPLE_STATUSES = frozenset(range(200, 600)) - {204, 205, 304}
 
 
 class Response(StreamResponse):
@@ -179,24 +189,21 @@ class Response(StreamResponse):
 
     def _set_stream(self, body: Any) -> None:
         """Take a file object or async iterable, with aiohttp's headers for it."""
+        # NOTE: imported here: multipart.py builds on exceptions.py, which builds on this
+        from squall.framework.multipart import BodyPartReader
+
         self._body = b""
         self._stream = body
         headers = self._headers
-        name = getattr(body, "name", None)
-        filename = (
-            os.path.basename(name)
-            if isinstance(name, str) and name and not (name[0] == "<" and name[-1] == ">")
-            else None
-        )
+        if isinstance(body, BodyPartReader):  # a part of request.multipart(), as aiohttp
+            ctype = "application/octet-stream"
+            disposition = _part_disposition(body)
+        else:
+            ctype, disposition = _file_headers(body)
         if _CONTENT_TYPE not in headers:
-            if isinstance(body, io.TextIOBase):
-                headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
-            else:
-                guessed = mimetypes.guess_type(filename)[0] if filename else None
-                headers[_CONTENT_TYPE] = guessed or "application/octet-stream"
-        if filename and hdrs.CONTENT_DISPOSITION not in headers:
-            # SECURITY: the name percent-encoded: no quote, CR or LF reaches the head
-            headers[hdrs.CONTENT_DISPOSITION] = f'attachment; filename="{quote(filename, "")}"'
+            headers[_CONTENT_TYPE] = ctype
+        if disposition is not None and hdrs.CONTENT_DISPOSITION not in headers:
+            headers[hdrs.CONTENT_DISPOSITION] = disposition
         if not self._compression:
             # NOTE: the application's fast path sends a Response whole unless
             # ``_compression`` is set: a streamed body must go through ``_finish``.
@@ -327,9 +334,7 @@ class Response(StreamResponse):
             self._hdrs is None
             and not self._cookies
             and not self._chunked
-            and status >= 200
-            and status != 204
-            and status != 304
+            and status in _SIMPLE_STATUSES
             and request._head.method != "CONNECT"
             and (body or request._head.method != "HEAD")  # an empty HEAD: rule 3 of _frame
         ):
@@ -354,7 +359,7 @@ class Response(StreamResponse):
                 self._set_coded(coding, compress_whole(compressor, body))
                 body = self._body
         items = self._head_items(request, len(body))
-        if body_forbidden(request.method, status):
+        if body_forbidden(request.method, status) or status == 205:
             body = b""
         sink = request._sink
         if self._wire_chunked:  # enable_chunked_encoding() on HTTP/1.1: one chunk
@@ -422,8 +427,84 @@ def _stream_size(source: Any) -> int | None:
         return None
 
 
+def _file_headers(body: Any) -> tuple[str, str | None]:
+    """The Content-Type and Content-Disposition of a file object or async iterable
+    sent as a body: from its name, if it has one."""
+    name = getattr(body, "name", None)
+    filename = (
+        os.path.basename(name)
+        if isinstance(name, str) and name and not (name[0] == "<" and name[-1] == ">")
+        else None
+    )
+    if isinstance(body, io.TextIOBase):
+        ctype = "text/plain; charset=utf-8"
+    else:
+        guessed = mimetypes.guess_type(filename)[0] if filename else None
+        ctype = guessed or "application/octet-stream"
+    if not filename:
+        return ctype, None
+    # SECURITY: the name percent-encoded: no quote, CR or LF reaches the head
+    return ctype, f'attachment; filename="{quote(filename, "")}"'
+
+
+# RFC 5322 3.2.4 qtext is %x21 / %x23-5B / %x5D-7E: the rest of the printable
+# range (SP, HTAB, DQUOTE, backslash) goes in a quoted-pair, as aiohttp writes it
+_NOT_QTEXT = re.compile(r'[\t "\\]')
+_PRINTABLE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def _part_disposition(part: BodyPartReader) -> str | None:
+    """``attachment`` with the part's ``name`` and ``filename``; None when it has neither.
+
+    SECURITY: the client's text: the filename percent-encoded, the name quoted
+    (or, outside printable ASCII, RFC 8187's ``name*=utf-8''``, percent-encoded),
+    so no quote, CR or LF of theirs reaches the head.
+    """
+    params = []
+    name = part.name
+    if name is not None:
+        if _PRINTABLE.fullmatch(name):
+            params.append('name="' + _NOT_QTEXT.sub(r"\\\g<0>", name) + '"')
+        else:
+            params.append("name*=utf-8''" + quote(name, ""))
+    filename = part.filename
+    if filename is not None:
+        params.append(f'filename="{quote(filename, "")}"')
+    return "; ".join(["attachment", *params]) if params else None
+
+
+async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    """A part's bytes as ``part.read(decode=True)`` gives them, chunk by chunk.
+
+    NOTE: the decoders are incremental: a base64 quartet or a compressed block
+    cut between two chunks is decoded whole (aiohttp decodes each chunk alone).
+    """
+    headers = part.headers
+    transfer = transfer_decoder(headers.get("Content-Transfer-Encoding"))
+    coding = headers.get(hdrs.CONTENT_ENCODING)
+    # RFC 7578 4.8: a form-data part has no content coding to undo
+    inflater = None if part._is_form_data or not coding else content_decoder(coding)
+    while True:
+        chunk = await part.read_chunk(_CHUNK)
+        data = transfer.decode(chunk) if chunk else transfer.flush()
+        if inflater is None:
+            if data:
+                yield data
+        else:
+            if data:
+                inflater.feed(data)
+            while out := inflater.read(_CHUNK):
+                yield out
+            if not chunk:
+                inflater.finish()
+        if not chunk:
+            return
+
+
 async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:
     """The body's bytes: a file read in chunks (in a thread when it is a real file)."""
+    from squall.framework.multipart import BodyPartReader  # NOTE: see Response._set_stream
+
     if isinstance(source, io.IOBase):
         try:
             source.fileno()
@@ -439,6 +520,9 @@ async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:
             if not chunk:
                 return
             yield chunk.encode(encoding) if isinstance(chunk, str) else chunk
+    elif isinstance(source, BodyPartReader):
+        async for chunk in _part_chunks(source):
+            yield chunk
     else:
         # a StreamReader (request.content, a client's response) by its chunks, not lines
         iter_any = getattr(source, "iter_any", None)

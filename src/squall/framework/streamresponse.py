@@ -93,6 +93,24 @@ class ResponseKey(Generic[_T]):
         return f"<ResponseKey({self._name}, type={tname})>"
 
 
+def _check_status(request: BaseRequest, status: int) -> None:
+    """Refuse a status the response cannot be sent with (the client gets a 500).
+
+    SECURITY: a final answer must be 2xx-5xx (RFC 9110 15): a 1xx sent as the
+    answer is taken by the client as interim, and every later response on the
+    connection is then paired with the wrong request; a status outside 100-599
+    makes an invalid status line (RFC 9112 4). The one 1xx a handler may send is a
+    101 to a request that asked to switch (RFC 9110 7.8, 15.2.2). aiohttp sends
+    any of them.
+    """
+    if status == 101 and hdrs.UPGRADE in request.headers:
+        return
+    raise ValueError(
+        f"Status {status} cannot be sent as a response"
+        + (" (the request did not ask to upgrade)" if status == 101 else "")
+    )
+
+
 class StreamResponse(MutableMapping[Any, Any]):
     """A response whose body is written piece by piece after ``prepare()``."""
 
@@ -238,7 +256,12 @@ class StreamResponse(MutableMapping[Any, Any]):
         Content-Encoding and Vary, a Content-Length only if it is the coded one).
         """
         headers = self._headers
-        if hdrs.CONTENT_ENCODING in headers or bodiless_status(request.method, self._status):
+        status = self._status
+        if (
+            hdrs.CONTENT_ENCODING in headers
+            or bodiless_status(request.method, status)
+            or status == 205
+        ):
             return None
         force = self._compression_force
         if force is not None:
@@ -489,12 +512,14 @@ class StreamResponse(MutableMapping[Any, Any]):
         ``body_len`` is the length of a body known in full, or None for a body
         streamed after the head.
         """
+        status = self._status
+        if not 200 <= status < 600:
+            _check_status(request, status)
         headers = self._headers
         if self._cookies:
             for morsel in self._cookies.values():
                 headers.add(_SET_COOKIE, morsel.OutputString())
             self._cookies = None
-        status = self._status
         method = request.method
         drop, extra, length = self._frame(method, status, request.version, body_len)
         if hdrs.CONNECTION in headers and status != 101:
@@ -528,6 +553,8 @@ class StreamResponse(MutableMapping[Any, Any]):
 
         1. A 1xx, 204 or 304, or a 2xx to CONNECT, has no body and carries neither
            Content-Length nor Transfer-Encoding (RFC 9110 8.6, 9.3.6, 15.3.5, 15.4.5).
+           A 205 has no body either, said with ``Content-Length: 0`` (RFC 9110
+           15.3.6; aiohttp sends the handler's body).
         2. Transfer-Encoding is the server's to write: a handler's copy is dropped,
            and it never goes to an HTTP/1.0 client (RFC 9112 6.1).
         3. HEAD: the Content-Length a GET would carry, if known and not 0 (as
@@ -553,6 +580,10 @@ class StreamResponse(MutableMapping[Any, Any]):
             headers.popall(_CONTENT_LENGTH, None)
             headers.popall(hdrs.TRANSFER_ENCODING, None)
             length = 0
+        elif status == 205:  # rule 1
+            headers.popall(hdrs.TRANSFER_ENCODING, None)
+            headers[_CONTENT_LENGTH] = "0"
+            length = self._limit = 0
         elif self._chunked and version >= (1, 1):  # rules 3 and 4
             if declared is not None:
                 drop += ("content-length",)
@@ -603,8 +634,8 @@ class StreamResponse(MutableMapping[Any, Any]):
             request.version, self._status, self._reason, items, self._wire_chunked, self._keep_alive
         )
         self._sink = sink
-        if body_forbidden(request.method, self._status):
-            self._length_check = False  # HEAD, 1xx, 204, 304: no body bytes at all
+        if body_forbidden(request.method, self._status) or self._status == 205:
+            self._length_check = False  # HEAD, 1xx, 204, 205, 304: no body bytes at all
         # else SECURITY: with a declared length (``_limit``) bytes past it would be
         # read as the start of the next response on this connection: write() cuts
         # them (aiohttp truncates too), and write_eof() refuses a body cut short.
@@ -637,7 +668,11 @@ class StreamResponse(MutableMapping[Any, Any]):
             await sink.drain()  # a slow reader: wait below the transport's high-water mark
 
     async def drain(self) -> None:
-        """Wait until the client has taken the buffered output (deprecated in aiohttp)."""
+        """Wait until the client has taken the buffered output (deprecated: ``write()``
+        waits by itself)."""
+        warnings.warn(
+            "drain method is deprecated, use await resp.write()", DeprecationWarning, stacklevel=2
+        )
         if self._sink is not None:
             await self._sink.drain()
 

@@ -30,14 +30,58 @@ class HeaderInjectionError(ProtocolError):
         super().__init__(500, "Control character in response header")
 
 
+class HeaderNameError(HeaderInjectionError, ValueError):
+    """A header name was not a token (RFC 9110 5.1)."""
+
+    def __init__(self, name: str) -> None:
+        ProtocolError.__init__(self, 500, f"Invalid response header name {name!r}")
+
+
 # Controls other than HTAB, CR and LF (those two are counted apart, below)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# RFC 9110 5.6.2: token = 1*tchar
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# PERF: names already found to be tokens: a name in here costs one set lookup. The
+# set is bounded, so names chosen by clients (a handler that echoes them) cannot
+# grow it: past the bound a new name is matched each time.
+_TOKEN_NAMES = {
+    "Cache-Control",
+    "Connection",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "Date",
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "Server",
+    "Set-Cookie",
+    "Transfer-Encoding",
+    "Vary",
+}
+_TOKEN_NAMES_MAX = 1024
+
+
+def _checked_line(name: str, value: str) -> str:
+    """The header line of a name not seen before, once it is found to be a token.
+
+    SECURITY: "X:A" would be read as the field "X" by a lenient client, "X A" and
+    "" are invalid lines that some clients skip and others reject; aiohttp sends
+    them as they are.
+    """
+    if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
+        raise HeaderNameError(name)
+    if len(_TOKEN_NAMES) < _TOKEN_NAMES_MAX:
+        _TOKEN_NAMES.add(name)
+    return f"{name}: {value}\r\n"
 
 
 def render_head(
     version: tuple[int, int], status: int, reason: str, headers: Sequence[tuple[str, str]]
 ) -> bytes:
-    """Serialise a response head, refusing control characters inside any field.
+    """Serialise a response head, refusing control characters inside any field
+    and a header name that is not a token.
 
     SECURITY: a CR or LF inside a name, value or reason would let whoever chose
     that value inject headers or a whole response (CWE-113). The joined text has
@@ -47,7 +91,11 @@ def render_head(
     none but HTAB, and one scan of the whole text finds them.
     """
     line = _STATUS_LINES.get((version, status, reason)) or _status_line(version, status, reason)
-    text = line + "".join([f"{name}: {value}\r\n" for name, value in headers]) + "\r\n"
+    lines = [
+        f"{name}: {value}\r\n" if name in _TOKEN_NAMES else _checked_line(name, value)
+        for name, value in headers
+    ]
+    text = line + "".join(lines) + "\r\n"
     n = len(headers) + 2
     if text.count("\n") != n or text.count("\r") != n or _CONTROL.search(text) is not None:
         raise HeaderInjectionError()
