@@ -52,7 +52,7 @@ async def test_a_flood_of_empty_messages_is_held_back(stack: Any, raw_ws: Any) -
             msg = await ws.receive()
             assert msg.type.name == "BINARY" and msg.data == b""
             got += 1
-            if got == 1 and isinstance(conn, squall_ws._Connection):
+            if got == 1 and isinstance(conn, squall_ws.WSConnection):
                 checks.append((conn.read_paused, conn.queued, len(conn.queue)))
         await ws.send_str(f"{got}")
         await ws.close()
@@ -212,3 +212,37 @@ async def test_heartbeat_on_a_peer_that_never_reads_frees_the_sender(raw_ws: Any
         await raw_ws(port)
         await until(lambda: bool(outcome))
     assert outcome == [("ClientDisconnectedError", 1006, "TimeoutError")]
+
+
+async def test_the_test_client_holds_back_a_flood_of_empty_messages() -> None:
+    """The test client's socket is the server's connection class: empty messages
+    count there too (it counted wire bytes, 2 per empty frame, and reset only when
+    the queue emptied), so reading pauses and every message still arrives."""
+    from squall.testing import TestClient, TestServer
+
+    count = 20_000
+    sent = asyncio.Event()
+
+    async def handler(request: Any) -> Any:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        for _ in range(count):
+            await ws.send_bytes(b"")
+        sent.set()
+        await ws.receive()
+        return ws
+
+    async with TestClient(TestServer(one_route(SQUALL, handler))) as client:
+        ws = await client.ws_connect("/ws")
+        conn = ws._conn
+        await asyncio.wait_for(sent.wait(), TIMEOUT)
+        await until(lambda: conn.read_paused or len(conn.queue) == count)
+        queued = len(conn.queue)
+        assert conn.read_paused
+        assert conn.queued == queued * squall_ws._MSG_COST
+        assert queued < count
+        for _ in range(count):
+            msg = await asyncio.wait_for(ws.receive(), TIMEOUT)
+            assert (msg.type, msg.data) == (SQUALL.WSMsgType.BINARY, b"")
+        assert not conn.read_paused
+        await ws.close()

@@ -2,7 +2,7 @@
 
 Theory of operation: ``prepare()`` checks the handshake (``squall.websocket``),
 sends the ``101`` head through the request's sink, then hands the connection to a
-:class:`_Connection` (``sink.hand_over``), an ``asyncio.Protocol`` that owns the
+:class:`WSConnection` (``sink.hand_over``), an ``asyncio.Protocol`` that owns the
 transport from then on. It parses frames as bytes arrive into a queue of
 messages, and writes frames. The response holds aiohttp's semantics on top:
 what ``receive()`` returns when, the closing handshake, heartbeats.
@@ -105,7 +105,7 @@ class WebSocketReady:
         return self.ok
 
 
-class _PeerGone(Exception):
+class PeerGone(Exception):
     """The connection ended (EOF or reset) without a closing handshake."""
 
 
@@ -115,8 +115,12 @@ def _cost(msg: WSMessage) -> int:
     return _MSG_COST + len(data) if isinstance(data, str | bytes) else _MSG_COST
 
 
-class _Connection(asyncio.Protocol):
-    """The connection after the 101: bytes to queued messages, frames to the transport."""
+class WSConnection(asyncio.Protocol):
+    """The connection after the 101: bytes to queued messages, frames to the transport.
+
+    The test client's socket (``squall.testing.wsprotocol``) is this class with the
+    handshake's answer read first.
+    """
 
     __slots__ = (
         "drain_waiters",
@@ -132,6 +136,10 @@ class _Connection(asyncio.Protocol):
         "waiter",
         "write_paused",
     )
+
+    # what writing to or draining a gone connection raises (the test client's is
+    # aiohttp's client error)
+    lost_error: type[ConnectionResetError] = ClientDisconnectedError
 
     def __init__(self, reader: FrameReader, loop: asyncio.AbstractEventLoop) -> None:
         self.reader = reader
@@ -185,7 +193,7 @@ class _Connection(asyncio.Protocol):
         waiters, self.drain_waiters = self.drain_waiters, []
         for waiter in waiters:
             if not waiter.done():
-                waiter.set_exception(ClientDisconnectedError("Connection lost"))
+                waiter.set_exception(self.lost_error("Connection lost"))
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -223,7 +231,7 @@ class _Connection(asyncio.Protocol):
             if self.error is not None:
                 raise self.error
             if self.eof:
-                raise _PeerGone
+                raise PeerGone
             waiter = self.loop.create_future()
             self.waiter = waiter
             try:
@@ -237,13 +245,13 @@ class _Connection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         transport = self.transport
         if self.eof or transport is None or transport.is_closing():
-            raise ClientDisconnectedError("Cannot write to closing transport")
+            raise self.lost_error("Cannot write to closing transport")
         transport.write(data)
 
     async def drain(self) -> None:
         """Wait while the transport's buffer is over its high-water mark."""
         if self.eof:
-            raise ClientDisconnectedError("Connection lost")
+            raise self.lost_error("Connection lost")
         if not self.write_paused:
             return
         waiter = self.loop.create_future()
@@ -345,7 +353,7 @@ class WebSocketResponse(StreamResponse):
         self._max_msg_size = max_msg_size
         self._writer_limit = writer_limit  # accepted for aiohttp's signature; see docs
         self._decode_text = decode_text
-        self._conn: _Connection | None = None
+        self._conn: WSConnection | None = None
         self._ws_protocol: str | None = None
         self._deflate: DeflateParams | None = None
         self._deflater: Deflater | None = None
@@ -426,7 +434,7 @@ class WebSocketResponse(StreamResponse):
             self._deflater = Deflater(
                 params.server_max_window_bits, params.server_no_context_takeover
             )
-        conn = _Connection(reader, loop)
+        conn = WSConnection(reader, loop)
         self._ws_protocol = protocol
         request._sink.hand_over(conn)
         self._conn = conn
@@ -663,7 +671,9 @@ class WebSocketResponse(StreamResponse):
         finally:
             self._in_close = False
 
-    async def _close(self, conn: _Connection, code: int, message: bytes | str, drain: bool) -> bool:
+    async def _close(
+        self, conn: WSConnection, code: int, message: bytes | str, drain: bool
+    ) -> bool:
         timeout = self._timeout
         deadline = None if timeout is None else conn.loop.time() + timeout
         try:
