@@ -30,7 +30,8 @@ from ._wire import build, exchange, exchange_all, run_on, same, serve
 
 # -- 1. statuses a response cannot be sent with ------------------------------------------
 
-BAD_STATUSES = [0, 99, 100, 101, 102, 103, 199, 600, 999, 1000, -1]
+BAD_STATUSES = [0, 99, 600, 999, 1000, -1]
+INTERIM_STATUSES = [100, 101, 102, 103, 199]
 
 
 def _status_app(status: int, kind: str = "whole") -> Any:
@@ -58,11 +59,10 @@ def _status_app(status: int, kind: str = "whole") -> Any:
 
 @pytest.mark.parametrize("kind", ["whole", "headers", "stream"])
 @pytest.mark.parametrize("status", BAD_STATUSES)
-async def test_a_status_outside_2xx_5xx_is_a_500(
+async def test_a_status_no_status_line_can_carry_is_a_500(
     status: int, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A 1xx as the final answer would pair every later response with the wrong
-    request; 0 or 600 make an invalid status line: refused, logged, a 500."""
+    """0 or 600 make an invalid status line: refused, logged, a 500, closed."""
     requests = [build("GET", "/bad"), build("GET", "/ok")]
     async with serve(squall_web, _status_app(status, kind)) as port:
         with caplog.at_level(logging.ERROR):
@@ -71,6 +71,24 @@ async def test_a_status_outside_2xx_5xx_is_a_500(
     assert replies[0].body == b"500 Internal Server Error\n\nServer got itself in trouble"
     assert replies[0].after == "closed"
     assert f"Status {status} cannot be sent" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["whole", "headers", "stream"])
+@pytest.mark.parametrize("status", INTERIM_STATUSES)
+async def test_a_1xx_answer_goes_out_then_the_connection_closes(status: int, kind: str) -> None:
+    """A 1xx as the final answer is sent as aiohttp sends it (aiohttp's own tests
+    prepare them), with no body; a client reads it as interim, so the connection
+    closes after it: no later response can be paired with the wrong request."""
+    requests = [build("GET", "/bad"), build("GET", "/ok")]
+    async with serve(squall_web, _status_app(status, kind)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"".join(requests))
+        raw = await asyncio.wait_for(reader.read(), 10)  # to the server's close
+        writer.close()
+    assert raw.startswith(f"HTTP/1.1 {status} ".encode())
+    assert raw.count(b"HTTP/1.1 ") == 1  # /ok is never answered on this connection
+    assert raw.endswith(b"\r\n\r\n")  # no body
+    assert b"Content-Length" not in raw and b"Transfer-Encoding" not in raw
 
 
 @pytest.mark.parametrize("status", [103, 600])
@@ -88,12 +106,12 @@ async def test_a_101_to_a_request_that_asked_to_upgrade_goes_out() -> None:
     assert reply.status_line == b"HTTP/1.1 101 Switching Protocols"
 
 
-async def test_an_http_exception_with_a_1xx_status_is_a_500() -> None:
-    class EarlyHints(squall_web.HTTPException):
-        status_code = 103
+async def test_an_http_exception_with_an_invalid_status_is_a_500() -> None:
+    class Odd(squall_web.HTTPException):
+        status_code = 600
 
     async def handler(request: Any) -> Any:
-        raise EarlyHints()
+        raise Odd()
 
     app = squall_web.Application()
     app.router.add_get("/", handler)

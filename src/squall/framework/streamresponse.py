@@ -93,22 +93,16 @@ class ResponseKey(Generic[_T]):
         return f"<ResponseKey({self._name}, type={tname})>"
 
 
-def _check_status(request: BaseRequest, status: int) -> None:
-    """Refuse a status the response cannot be sent with (the client gets a 500).
+def _check_status(status: int) -> None:
+    """Refuse a status no status line can carry (the client gets a 500).
 
-    SECURITY: a final answer must be 2xx-5xx (RFC 9110 15): a 1xx sent as the
-    answer is taken by the client as interim, and every later response on the
-    connection is then paired with the wrong request; a status outside 100-599
-    makes an invalid status line (RFC 9112 4). The one 1xx a handler may send is a
-    101 to a request that asked to switch (RFC 9110 7.8, 15.2.2). aiohttp sends
-    any of them.
+    SECURITY: outside 100-599 the status line is invalid (RFC 9112 4); aiohttp
+    sends it. A 1xx is sent as aiohttp sends it, and the engine closes the
+    connection after it (``HttpProtocol.start_response``): a client reads a 1xx
+    as interim, so a later response on the connection would be paired with the
+    wrong request.
     """
-    if status == 101 and hdrs.UPGRADE in request.headers:
-        return
-    raise ValueError(
-        f"Status {status} cannot be sent as a response"
-        + (" (the request did not ask to upgrade)" if status == 101 else "")
-    )
+    raise ValueError(f"Status {status} cannot be sent as a response")
 
 
 class StreamResponse(MutableMapping[Any, Any]):
@@ -513,8 +507,8 @@ class StreamResponse(MutableMapping[Any, Any]):
         streamed after the head.
         """
         status = self._status
-        if not 200 <= status < 600:
-            _check_status(request, status)
+        if not 100 <= status < 600:
+            _check_status(status)
         headers = self._headers
         if self._cookies:
             for morsel in self._cookies.values():

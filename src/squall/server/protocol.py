@@ -679,6 +679,8 @@ class HttpProtocol(asyncio.Protocol):
     ) -> None:
         if self._transport is None:  # as start_response: a prepare() is told, as on aiohttp
             raise ClientDisconnectedError("Connection lost")
+        if status < 200:
+            self._close_after = True  # see start_response
         connection = self._connection(version, keep_alive)
         if connection is not None:
             headers.append(("Connection", connection))
@@ -745,6 +747,11 @@ class HttpProtocol(asyncio.Protocol):
             raise ClientDisconnectedError("Connection lost")
         if self._bytes_sent:
             _second_response()
+        if status < 200:
+            # SECURITY: a 1xx as the answer (aiohttp sends it too) is read by the
+            # client as interim: a later response on this connection would be paired
+            # with the wrong request, so none comes (a real upgrade closes anyway)
+            self._close_after = True
         if status != 101:  # a protocol switch says its own Connection: Upgrade
             connection = self._connection(version, keep_alive)
             if connection is not None:
