@@ -514,3 +514,23 @@ def test_run_app_auto_decompress(webmod: Any) -> None:
     finally:
         sock.close()
     assert [r.body for r in replies] == [str(len(CODED)).encode()]
+
+
+@pytest.mark.parametrize("auto_decompress", [True, False])
+async def test_low_level_server_auto_decompress(webmod: Any, auto_decompress: bool) -> None:
+    """web.Server(handler, auto_decompress=False): the coded body is handed over as
+    sent, as aiohttp's parser does."""
+
+    async def handler(request: Any) -> Any:
+        return webmod.Response(text=str(len(await request.read())))
+
+    server = webmod.Server(handler, auto_decompress=auto_decompress)
+    runner = webmod.ServerRunner(server)
+    await runner.setup()
+    try:
+        site = webmod.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        reply = await exchange(runner.addresses[0][1], _gzip_request())
+    finally:
+        await runner.cleanup()
+    assert reply.body == str(len(PLAIN) if auto_decompress else len(CODED)).encode()

@@ -76,6 +76,8 @@ class Server:
         self._connections: _Connections | None = None
         # installed by the runner when the access log is on and enabled (rule 3)
         self._access_logger: AbstractAccessLogger | None = None
+        # auto_decompress=False: bodies handed over as sent, as aiohttp's parser does
+        self._auto_decompress = bool(kwargs.get("auto_decompress", True))
 
     def _attach(self, connections: _Connections | None) -> None:
         """Rule 1: the runner hands over (or takes back) the connections' side."""
@@ -108,6 +110,8 @@ class Server:
     async def _handle(self, head: RequestHead, body: BodySource, sink: ResponseSink) -> None:
         """Answer one request: the ConnectionHandler the connections call."""
         request = self.request_factory(head, body, sink)
+        if not self._auto_decompress:
+            request._auto_decompress = False
         self.requests_count += 1
         logger = self._access_logger
         started = 0.0 if logger is None else perf_counter()

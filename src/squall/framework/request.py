@@ -184,6 +184,7 @@ class BaseRequest(MutableMapping[Any, Any]):
     _read_bytes: bytes | None = None
     _route: AbstractRoute | None = None  # a fixed-path route, its match info not built yet
     _origin: BaseRequest | None = None  # the request this one is a clone() of
+    _auto_decompress = True  # a low-level web.Server(auto_decompress=False) says False
 
     @reify
     def _match_info(self) -> UrlMappingMatchInfo | None:
@@ -612,8 +613,11 @@ class BaseRequest(MutableMapping[Any, Any]):
         if coding is None:
             return self._body
         app = self._app
-        if app is not None and not app.handler_args.get("auto_decompress", app._auto_decompress):
-            # Application(handler_args={"auto_decompress": False}), else the runner's
+        if not self._auto_decompress or (
+            app is not None and not app.handler_args.get("auto_decompress", app._auto_decompress)
+        ):
+            # Application(handler_args={"auto_decompress": False}), else the runner's;
+            # for a low-level web.Server, its own keyword
             return self._body
         try:
             decompressor = content_decoder(coding)
