@@ -153,7 +153,7 @@ async def test_a_get_after_a_head_gets_its_refusal_body(serve, raw_connect) -> N
     )
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"HTTP/1.1 414 " in rest
-    assert rest.endswith(b"414 Request-URI Too Long: Request-URI too long\n")
+    assert rest.endswith(b": Request-URI too long\n")  # the reason phrase is the interpreter's
 
 
 # -- a chunked body known to be bad before its handler runs -----------------------
