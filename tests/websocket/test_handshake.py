@@ -170,6 +170,33 @@ DEFLATE = [
         15,
     ),
     ("unknown extension", "x-webkit-deflate-frame", None, 0),
+    # aiohttp's test_websocket_handshake.py cases (there through a private method)
+    (
+        "client no takeover",
+        "permessage-deflate; client_no_context_takeover",
+        "permessage-deflate",
+        15,
+    ),
+    (
+        "server window 9",
+        "permessage-deflate; server_max_window_bits=9",
+        "permessage-deflate; server_max_window_bits=9",
+        9,
+    ),
+    ("server window 6 declined", "permessage-deflate; server_max_window_bits=6", None, 0),
+    ("unknown parameter declined", "permessage-deflate; bad", None, 0),
+    (
+        "bad offer, then a good one",
+        "permessage-deflate; bad, permessage-deflate",
+        "permessage-deflate",
+        15,
+    ),
+    (
+        "window 6, then a plain offer",
+        "permessage-deflate; server_max_window_bits=6, permessage-deflate",
+        "permessage-deflate",
+        15,
+    ),
 ]
 
 
