@@ -180,13 +180,6 @@ async def test_prepare_after_the_client_left(stack: Any, request: pytest.Fixture
     """aiohttp's test_prepare_after_client_disconnect: the client sends the upgrade
     and leaves while the handler is busy; the handler's prepare() then fails with a
     ConnectionResetError (or, at the least, the WebSocket ends at once)."""
-    if stack.name == "squall":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="server/protocol.py hand_over does not pass on an EOF seen before it",
-            )
-        )
     seen: list[Any] = []
     done = asyncio.Event()
 

@@ -106,6 +106,7 @@ class HttpProtocol(asyncio.Protocol):
         "_parser",
         "_parser_dead",
         "_pause_reasons",
+        "_peer_eof",
         "_queue",
         "_receiving",
         "_sent_resumed",
@@ -150,6 +151,7 @@ class HttpProtocol(asyncio.Protocol):
         self._chunked = False
         self._close_after = False  # rule 1, decided by the current response
         self._stopping = False  # close once the queue is answered (EOF, shutdown)
+        self._peer_eof = False  # the client half-closed: no protocol switch can follow
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         # input
@@ -249,6 +251,7 @@ class HttpProtocol(asyncio.Protocol):
             self._pause(_PAUSE_QUEUE)
 
     def eof_received(self) -> bool | None:
+        self._peer_eof = True
         receiving = self._receiving
         if receiving is not None and not receiving.is_complete():
             receiving.set_exception(ClientDisconnectedError("Client closed mid-body"))
@@ -747,6 +750,10 @@ class HttpProtocol(asyncio.Protocol):
             raise ClientDisconnectedError("Connection lost")
         if self._bytes_sent:
             _second_response()
+        if status == 101 and self._peer_eof:
+            # the client sent its last byte: nobody is there to speak the new
+            # protocol (aiohttp's prepare() raises ConnectionResetError here too)
+            raise ClientDisconnectedError("Connection lost")
         if status < 200:
             # SECURITY: a 1xx as the answer (aiohttp sends it too) is read by the
             # client as interim: a later response on this connection would be paired
