@@ -359,3 +359,26 @@ async def test_auto_decompress_false_keeps_the_body_as_sent(kit: Kit) -> None:
         assert await (await client.get("/")).read() == b"plain text"
         resp = await client.get("/", auto_decompress=False)
         assert gzip.decompress(await resp.read()) == b"plain text"
+
+
+async def test_the_default_head_offers_aiohttps_codings_and_no_connection(kit: Kit) -> None:
+    web = kit.web
+
+    async def handler(request: Any) -> Any:
+        return web.json_response(
+            [request.headers.get(h) for h in ("Accept-Encoding", "Connection")]
+        )
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with kit.client(app) as client:
+        offered, connection = await (await client.get("/")).json()
+        # a server picking a coding by the offer picks as for aiohttp (zstd only
+        # where aiohttp has a zstd module)
+        assert offered.startswith("gzip, deflate")
+        assert offered == aiohttp.client_reqrep._gen_default_accept_encoding()
+        assert connection is None
+        resp = await client.get("/", headers={"Connection": "close"})
+        assert (await resp.json())[1] == "close"
+    async with kit.client(app, connector=aiohttp.TCPConnector(force_close=True)) as client:
+        assert (await (await client.get("/")).json())[1] == "close"

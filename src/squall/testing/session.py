@@ -26,6 +26,8 @@ reads it or not (as with aiohttp), and an endless body can be read piece by piec
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 import inspect
 import io
 import json as jsonlib
@@ -120,6 +122,17 @@ class ClientSession:
             timeout=_timeout(timeout),
             transport=Transport(_pool(connector)),
         )
+        given = {name.lower() for name, _ in self._headers}
+        defaults = self._httpx.headers
+        if "accept-encoding" not in given:
+            # aiohttp's offer: a server choosing a coding by it chooses as for aiohttp
+            defaults["Accept-Encoding"] = _accept_encoding()
+        if "connection" not in given:
+            # aiohttp sends none on HTTP/1.1 (keep-alive is the default), and
+            # "close" when its connector is to close every connection
+            del defaults["Connection"]
+            if getattr(connector, "force_close", False):
+                defaults["Connection"] = "close"
         self.cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         self.cookie_jar._adopt(self._httpx.cookies)
         if cookies:
@@ -599,6 +612,28 @@ def _auth(auth: Any) -> httpx.Auth | None:
     if isinstance(auth, tuple) and len(auth) == 2:
         return httpx.BasicAuth(auth[0], auth[1])
     raise TypeError("auth must be a BasicAuth(login, password) or a (login, password) pair")
+
+
+@functools.cache
+def _accept_encoding() -> str:
+    """aiohttp's default Accept-Encoding where httpx decodes the same codings:
+    gzip and deflate, br with a brotli module, zstd with Python's (3.14) or its
+    backport (aiohttp's) and zstandard (httpx's)."""
+    codings = ["gzip", "deflate"]
+    if _importable("brotli") or _importable("brotlicffi"):
+        codings.append("br")
+    if _importable("zstandard") and (
+        _importable("compression.zstd") or _importable("backports.zstd")
+    ):
+        codings.append("zstd")
+    return ", ".join(codings)
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # a parent package is missing
+        return False
 
 
 def _version(version: Any) -> tuple[int, int]:

@@ -124,6 +124,8 @@ class _Exchange:
             headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
             headers.append((b"Content-Length", str(len(whole)).encode()))
             body = [whole]
+        if self.version < (1, 1) and not any(k.lower() == b"connection" for k, _ in headers):
+            headers.append((b"Connection", b"keep-alive"))  # as aiohttp asks below HTTP/1.1
         major, minor = self.version
         lines = [
             b"%s %s HTTP/%d.%d" % (request.method.encode(), request.url.raw_path, major, minor)
