@@ -251,3 +251,21 @@ async def test_run_app_parameters_reach_the_server(tmp_path: Path) -> None:
         code, lines, err = await child.finish()
     assert code == 0, err
     assert lines[-1] == "closed"  # run_app closes the loop it was given, as aiohttp
+
+
+async def test_the_runners_server_counts_requests(webmod: Any) -> None:
+    """runner.server.requests_count (aiohttp's test client reads it as
+    client.server.handler.requests_count): every request head received."""
+    runner = webmod.AppRunner(hello_app(webmod))
+    await runner.setup()
+    try:
+        site = webmod.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        assert runner.server.requests_count == 0
+        async with httpx.AsyncClient() as client:
+            for _ in range(3):
+                reply = await client.get(f"http://127.0.0.1:{site.port}/")
+                assert reply.status_code == 200
+        assert runner.server.requests_count == 3
+    finally:
+        await runner.cleanup()

@@ -282,6 +282,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_head(self, head: RequestHead) -> BodyStream | None:
         self._head_started = None  # a head that starts later in this read starts now
         self._served = True
+        self._server.requests_count += 1
         if head.chunked or head.content_length:
             # RFC 9110 10.1.1: a 1.0 client's expectation is ignored (no 1xx to it)
             hook = self._send_continue if head.expect_continue and head.version >= (1, 1) else None

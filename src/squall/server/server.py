@@ -84,6 +84,7 @@ class Server:
         self.loop = loop or asyncio.get_running_loop()
         self.connections = ConnectionSet()
         self.shutting_down = False
+        self.requests_count = 0  # request heads received over the server's life, as aiohttp's
         self._sweep_handle: asyncio.TimerHandle | None = None
         self._sweep_every = max(
             0.05,
