@@ -622,3 +622,29 @@ async def test_an_empty_body_is_declared_to_get_not_to_head(method: str, path: s
     reply = await same(_empty_bodies, build(method, path))
     expected = "0" if method == "GET" or path == "/cl" else None
     assert reply.header("Content-Length") == expected
+
+
+async def test_a_prepared_empty_compressed_response_streams_what_is_written() -> None:
+    """Response() with compression, prepared, then written to: the writes go out
+    compressed and chunked (aiohttp answers 500: it asserts a body); the coded
+    length is only declared for a body given before prepare()."""
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            resp = web.Response()
+            resp.enable_compression()
+            await resp.prepare(request)
+            await resp.write(b"data" * 10)
+            await resp.write_eof()
+            return resp
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        return app
+
+    reply = await run_on(
+        squall_web, factory, build("GET", "/", headers={"Accept-Encoding": "gzip"})
+    )
+    assert reply.header("Content-Encoding") == "gzip"
+    assert reply.header("Content-Length") is None
+    assert gzip.decompress(reply.body) == b"data" * 10

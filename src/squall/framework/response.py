@@ -387,8 +387,10 @@ class Response(StreamResponse):
         if self._sink is not None:
             return self
         await request._prepare_hook(self)
-        if not self._chunked:
-            await self._code_whole(request)  # the head declares the coded length
+        if not self._chunked and self._body:
+            # the head declares the coded length; an empty body prepared to be
+            # written after (``write()``) keeps the streaming compressor
+            await self._code_whole(request)
         if (
             not self._chunked
             and _CONTENT_LENGTH not in self._headers
