@@ -534,3 +534,39 @@ async def test_low_level_server_auto_decompress(webmod: Any, auto_decompress: bo
     finally:
         await runner.cleanup()
     assert reply.body == str(len(PLAIN) if auto_decompress else len(CODED)).encode()
+
+
+def _unbounded_fields_app(web: Any) -> Any:
+    async def form(request: Any) -> Any:
+        return web.Response(text=f"post {len(await request.post())} fields")
+
+    async def parts(request: Any) -> Any:
+        reader = await request.multipart()
+        count = 0
+        while (part := await reader.next()) is not None:
+            await part.read()
+            count += 1
+        return web.Response(text=f"multipart {count} parts")
+
+    app = web.Application(client_max_fields=0)
+    app.router.add_post("/form", form)
+    app.router.add_post("/parts", parts)
+    return app
+
+
+@pytest.mark.parametrize("path", ["/form", "/parts"])
+async def test_client_max_fields_zero_is_no_limit(path: str) -> None:
+    """aiohttp's 0: no bound on the fields, multipart ones included."""
+    body = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i for i in range(5)
+    )
+    reply = await same(
+        _unbounded_fields_app,
+        build(
+            "POST",
+            path,
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+            body=body + b"--b--\r\n",
+        ),
+    )
+    assert reply.body.endswith(b" 5 fields") or reply.body.endswith(b" 5 parts")

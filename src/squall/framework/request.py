@@ -211,6 +211,12 @@ class BaseRequest(MutableMapping[Any, Any]):
         """The app's ``client_max_fields`` (aiohttp 3.14's Application argument), 1000."""
         return int(getattr(self._app, "_client_max_fields", 1000))
 
+    def _max_parts(self, extra: int) -> int:
+        """The multipart decoder's bound on parts: ``client_max_fields`` and ``extra``;
+        none when the fields are not bounded (0 or less: aiohttp's "no limit")."""
+        max_fields = self._client_max_fields
+        return max_fields + extra if max_fields > 0 else sys.maxsize
+
     @reify
     def _state(self) -> dict[Any, Any]:
         return {}
@@ -731,7 +737,7 @@ class BaseRequest(MutableMapping[Any, Any]):
             self._source,
             client_max_size=self._body_limit or sys.maxsize,
             max_size=limit or 0,
-            max_parts=self._client_max_fields + 1,  # one more for a _charset_ field
+            max_parts=self._max_parts(1),  # one more for a _charset_ field
         )
 
     async def post(self) -> MultiDictProxy[Any]:
@@ -784,7 +790,7 @@ class BaseRequest(MutableMapping[Any, Any]):
             self._source,
             client_max_size=max_size or sys.maxsize,
             max_size=max_size,
-            max_parts=self._client_max_fields + 2,  # post() says "too many" first
+            max_parts=self._max_parts(2),  # post() says "too many" first
         )
         max_fields = self._client_max_fields
         out: MultiDict[Any] = MultiDict()
