@@ -14,6 +14,7 @@ import gzip
 import io
 import logging
 import socket
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -570,3 +571,41 @@ async def test_client_max_fields_zero_is_no_limit(path: str) -> None:
         ),
     )
     assert reply.body.endswith(b" 5 fields") or reply.body.endswith(b" 5 parts")
+
+
+@pytest.mark.parametrize("mode", ["plain", "headers"])
+async def test_a_response_for_a_client_gone_is_still_logged(mode: str) -> None:
+    """The access log has its line when the client reset the connection before the
+    handler's answer went out, whichever path sends it (as aiohttp logs it)."""
+    lines: list[int] = []
+    logged = asyncio.Event()
+
+    class Recorder(squall_web.AbstractAccessLogger):
+        def log(self, request: Any, response: Any, time: float) -> None:
+            lines.append(response.status)
+            logged.set()
+
+    async def handler(request: Any) -> Any:
+        await request.read()
+        for _ in range(500):  # until the server has seen the reset (bounded)
+            if request.transport is None:
+                break
+            await asyncio.sleep(0.01)
+        headers = {"X-A": "1"} if mode == "headers" else None
+        return squall_web.Response(text="x", headers=headers)
+
+    app = squall_web.Application()
+    app.router.add_post("/", handler)
+    runner = squall_web.AppRunner(app, access_log_class=Recorder)
+    await runner.setup()
+    try:
+        site = squall_web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        sock = socket.create_connection(("127.0.0.1", runner.addresses[0][1]))
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()  # a reset
+        await asyncio.wait_for(logged.wait(), 10)
+    finally:
+        await runner.cleanup()
+    assert lines == [200]

@@ -517,7 +517,10 @@ class Application(MutableMapping[Any, Any]):
                 and not response._compression  # compressed in _finish (off the loop if big)
             ):
                 # PERF: the common case, sent without another coroutine
-                response._send_whole(request)
+                try:
+                    response._send_whole(request)
+                except ClientDisconnectedError:
+                    pass  # the client went away; logged all the same, as _finish does
                 if self._access_logger is not None:
                     _log_access(self._access_logger, request, response, started)
                 return

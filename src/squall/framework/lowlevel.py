@@ -30,6 +30,7 @@ from squall.framework.request import BaseRequest
 from squall.framework.response import Response, StreamResponse
 from squall.typedefs import (
     BodySource,
+    ClientDisconnectedError,
     RequestHead,
     ResponseSink,
 )
@@ -122,7 +123,10 @@ class Server:
                 and response._sink is None
                 and not response._compression  # compressed in _finish (off the loop if big)
             ):
-                response._send_whole(request)  # PERF: as Application._handle does
+                try:
+                    response._send_whole(request)  # PERF: as Application._handle does
+                except ClientDisconnectedError:
+                    pass  # the client went away; logged all the same, as _finish does
                 if logger is not None:
                     _log_access(logger, request, response, started)
                 return
