@@ -609,3 +609,33 @@ async def test_a_response_for_a_client_gone_is_still_logged(mode: str) -> None:
     finally:
         await runner.cleanup()
     assert lines == [200]
+
+
+async def test_a_broken_part_sent_back_drops_the_connection_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Response(body=part) for a part whose body is cut short: the head is out, so
+    the connection drops (no last chunk); the client's bad body is no server error."""
+
+    def factory(web: Any) -> Any:
+        async def part(request: Any) -> Any:
+            reader = await request.multipart()
+            return web.Response(body=await reader.next())
+
+        app = web.Application()
+        app.router.add_post("/", part)
+        return app
+
+    body = b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nhello wor"
+    data = build(
+        "POST", "/", headers={"Content-Type": "multipart/form-data; boundary=b"}, body=body
+    )
+    async with serve(squall_web, factory) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        with caplog.at_level(logging.DEBUG):
+            writer.write(data)
+            raw = await asyncio.wait_for(reader.read(), 10)  # to the server's close
+        writer.close()
+    assert raw.startswith(b"HTTP/1.1 200 ")
+    assert not raw.endswith(b"0\r\n\r\n")  # cut: the client knows the body is incomplete
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

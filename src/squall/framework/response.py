@@ -36,6 +36,8 @@ from squall.http import hdrs
 from squall.http.status import REASONS as _REASONS
 from squall.http.status import bodiless_status, body_forbidden
 from squall.multipart.codecs import content_decoder, transfer_decoder
+from squall.multipart.errors import MultipartError
+from squall.typedefs import MalformedBodyError
 
 if TYPE_CHECKING:
     from squall.framework.multipart import BodyPartReader
@@ -275,6 +277,14 @@ class Response(StreamResponse):
             if self._length_check:
                 async for chunk in _read_chunks(source, self.charset or "utf-8"):
                     await self.write(chunk)
+        except ValueError as exc:
+            # a request body (a multipart part, request.content) sent back broke on
+            # the way (a MultipartError, or one of the 400s of framework.multipart):
+            # the client's fault; the head is out, so the connection drops without a
+            # traceback in the log (MalformedBodyError)
+            if isinstance(exc, MultipartError) or getattr(exc, "status_code", None) == 400:
+                raise MalformedBodyError(str(exc) or exc.__class__.__name__) from exc
+            raise
         finally:
             close = getattr(source, "aclose", None) or getattr(source, "close", None)
             if close is not None:
