@@ -14,6 +14,8 @@ import asyncio
 import socket
 
 from squall import web
+from squall.server.config import ServerConfig
+from squall.server.server import Server as HttpServer
 
 LIMIT = 30.0  # send_timeout under test: far past anything that happens in real time
 PIPELINED = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" * 200_000  # ~26 MB of answers
@@ -148,3 +150,59 @@ async def test_handler_cancellation_is_on_the_server(observe) -> None:
     assert srv.server.handler_cancellation is True
     srv = await observe(big_app())
     assert srv.server.handler_cancellation is False
+
+
+class _BackedUpTransport(asyncio.Transport):
+    """A transport whose write buffer holds a steady backlog: what a handler
+    streaming at a slow client's pace looks like from the server."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backlog = 64 * 1024
+        self.aborted = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        pass  # as much drains as is written: the level stays where it is
+
+    def get_write_buffer_size(self) -> int:
+        return self.backlog
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.aborted = True
+
+
+async def test_a_steady_backlog_with_data_flowing_is_not_cut() -> None:
+    """Progress is what drained (written minus the buffer's growth), not only a
+    buffer that shrank: a stream written at the client's pace over a standing
+    backlog goes on; once the writes stop and nothing drains, send_timeout ends it."""
+    server = HttpServer(lambda *args: None, ServerConfig(send_timeout=LIMIT))  # type: ignore[arg-type,return-value]
+    proto = server()
+    transport = _BackedUpTransport()
+    proto.connection_made(transport)
+    now = 0.0
+    proto.check_timeouts(now)
+    while now < 3 * LIMIT:  # a chunk between two sweeps, the level flat
+        now += 1.0
+        proto.send_body(b"x" * 1000)
+        proto.check_timeouts(now)
+    assert not transport.aborted
+    stalled = now
+    while now < stalled + LIMIT + 2:
+        now += 1.0
+        proto.check_timeouts(now)
+    assert transport.aborted

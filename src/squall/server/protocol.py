@@ -109,6 +109,8 @@ class HttpProtocol(asyncio.Protocol):
         "_peer_eof",
         "_queue",
         "_receiving",
+        "_sent_bytes",
+        "_sent_head",
         "_sent_resumed",
         "_sent_since",
         "_sent_size",
@@ -163,9 +165,12 @@ class HttpProtocol(asyncio.Protocol):
         self.last_activity = self._loop.time()
         self._head_started: float | None = None  # when the head now arriving began
         self._body_waiting = False
-        # send_timeout: the write buffer's size at the last sweep, since when it has
-        # not shrunk (None: empty), and whether resume_writing came in between
+        # send_timeout, as of the last sweep: the write buffer's size, the bytes
+        # written for the request then answered (and which it was), since when
+        # nothing drained (None: empty), whether resume_writing came in between
         self._sent_size = 0
+        self._sent_bytes = 0
+        self._sent_head: RequestHead | None = None
         self._sent_since: float | None = None
         self._sent_resumed = False
 
@@ -600,13 +605,24 @@ class HttpProtocol(asyncio.Protocol):
         size = _buffered(transport)
         if size:
             since = self._sent_since
-            if since is None or size < self._sent_size or self._sent_resumed:
+            sent = self._bytes_sent
+            current = self._current
+            if (
+                since is None
+                or self._sent_resumed
+                or current is not self._sent_head  # a new request: the last one drained
+                # the client read: more was written than the buffer grew by (a
+                # handler writing at the client's pace keeps the level flat)
+                or sent - self._sent_bytes > size - self._sent_size
+            ):
                 self._sent_since = now  # output waits, or it moved since the last look
                 self._sent_resumed = False
             elif now - since > config.send_timeout:
                 self._send_timed_out()
                 return
             self._sent_size = size
+            self._sent_bytes = sent
+            self._sent_head = current
         else:
             self._sent_since = None
         idle = now - self.last_activity
