@@ -441,12 +441,28 @@ READ_AHEAD = 4 * 1024 * 1024  # bytes of a large body the thread asks the kernel
 _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 # how often a wait for a socket that takes nothing checks that the transport lives
 RECHECK = 1.0
+# ServerConfig.send_timeout's default, for a sink that has no server config (a
+# mocked request's)
+DEFAULT_SEND_TIMEOUT = 60.0
+
+
+def send_timeout_of(sink: object) -> float:
+    """The server's ``send_timeout`` for the connection behind ``sink``."""
+    # NOTE: the connection's ServerConfig, read where the protocol keeps it
+    config = getattr(sink, "_config", None)
+    return float(getattr(config, "send_timeout", DEFAULT_SEND_TIMEOUT))
 
 
 async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) -> int | None:
     """Send ``count`` bytes of ``in_fd`` from ``offset`` by sendfile(2), after what
     the transport holds; the bytes sent, or None when this connection cannot
-    (TLS, no socket, no sendfile(2)): then nothing was sent."""
+    (TLS, no socket, no sendfile(2)): then nothing was sent.
+
+    SECURITY: a client that stops reading leaves the transport's buffer empty
+    (sendfile(2) bypasses it), so the server's send_timeout sweep never sees it:
+    once the socket has taken nothing for ``send_timeout`` seconds the transport is
+    aborted and ClientDisconnectedError raised here (the handler, the file and the
+    connection were held for ever)."""
     if _SENDFILE is None:
         return None
     await sink.drain()  # the head, and answers batched before it, leave the batch
@@ -466,15 +482,24 @@ async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) ->
         while transport.get_write_buffer_size():  # the transport's bytes go first
             if dup < 0:
                 dup = os.dup(out_fd)
-            await _writable(loop, dup, transport)
+            await _writable(loop, dup, transport)  # the server's sweep times this wait
         if dup >= 0:
             out_fd = dup  # awaited: only the duplicate is sure to be this socket
+        limit = send_timeout_of(sink)
+        stalled: float | None = None  # since when sendfile(2) has sent nothing
         while sent < count:
             try:
                 n = _SENDFILE(out_fd, in_fd, offset + sent, count - sent)
             except BlockingIOError:
                 if dup < 0:
                     dup = out_fd = os.dup(out_fd)  # before the first await (SECURITY)
+                now = loop.time()
+                if stalled is None:
+                    stalled = now
+                elif now - stalled > limit:  # looked at every RECHECK at most
+                    logger.debug("Send timed out: the client does not read the file")
+                    transport.abort()
+                    raise ClientDisconnectedError("Send timed out") from None
                 await _writable(loop, dup, transport)
                 continue
             except _GONE as exc:
@@ -485,6 +510,7 @@ async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) ->
                 return None  # a file sendfile(2) cannot read (EINVAL): read and write it
             if not n:
                 break  # end of file: it shrank (the caller ends the connection)
+            stalled = None  # progress
             sent += n
             sink.sent_directly(n)  # the access log's %b counts them
     finally:
@@ -495,7 +521,8 @@ async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) ->
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int, transport: Any) -> None:
     """Wait until the socket ``fd`` (a duplicate: the transport owns the original)
-    can take bytes; raise ClientDisconnectedError once the transport is closing."""
+    can take bytes, or RECHECK seconds; raise ClientDisconnectedError once the
+    transport is closing."""
     waiter = loop.create_future()
 
     def wake() -> None:
