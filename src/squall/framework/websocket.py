@@ -15,6 +15,10 @@ Invariants:
    objects holding it, so empty messages count too); past ``_READ_LIMIT`` the
    transport stops reading until the handler has taken the queue down to half.
    Any number of tasks may wait for the writing side at once (all are woken).
+   SECURITY: a wait is bounded by the server's ``send_timeout``: once the buffer
+   has not shrunk for that long the transport is aborted and the waiters get
+   ClientDisconnectedError (after the hand-over the HTTP connection's sweep no
+   longer looks at this transport). The timer runs only while a task waits.
 2. One reader: ``receive()`` may not run twice at once (aiohttp's rule); ``close()``
    from another task wakes it with a CLOSING message first.
 3. The closing handshake: a close we receive is answered with the same code
@@ -40,6 +44,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from squall.framework.exceptions import HTTPBadRequest
+from squall.framework.fileresponse import send_timeout_of
 from squall.framework.streamresponse import StreamResponse
 from squall.typedefs import ClientDisconnectedError
 from squall.websocket import (
@@ -132,6 +137,9 @@ class WSConnection(asyncio.Protocol):
         "read_paused",
         "reader",
         "rx",
+        "send_size",
+        "send_timeout",
+        "send_timer",
         "transport",
         "waiter",
         "write_paused",
@@ -155,6 +163,11 @@ class WSConnection(asyncio.Protocol):
         self.write_paused = False
         # every task waiting in drain(), each on a future of its own (invariant 1)
         self.drain_waiters: list[asyncio.Future[None]] = []
+        # how long a drain() may see the buffer not shrink (None: for ever), the
+        # buffer's size at the last look, and the timer of the next look
+        self.send_timeout: float | None = None
+        self.send_size = 0
+        self.send_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol --------------------------------------------------
 
@@ -190,6 +203,7 @@ class WSConnection(asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self.eof = True
         self._wake()
+        self._stop_send_timer()
         waiters, self.drain_waiters = self.drain_waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -200,6 +214,7 @@ class WSConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self._stop_send_timer()
         waiters, self.drain_waiters = self.drain_waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -256,11 +271,44 @@ class WSConnection(asyncio.Protocol):
             return
         waiter = self.loop.create_future()
         self.drain_waiters.append(waiter)
+        if self.send_timeout is not None and self.send_timer is None:
+            self._look_again()
         try:
             await waiter
         finally:
             if waiter in self.drain_waiters:  # cancelled: the others keep waiting
                 self.drain_waiters.remove(waiter)
+
+    def _look_again(self) -> None:
+        """Note the buffer's size; look at it again in ``send_timeout`` seconds."""
+        transport = self.transport
+        timeout = self.send_timeout
+        if transport is not None and timeout is not None:
+            self.send_size = transport.get_write_buffer_size()
+            self.send_timer = self.loop.call_later(timeout, self._send_check)
+
+    def _stop_send_timer(self) -> None:
+        timer = self.send_timer
+        if timer is not None:
+            self.send_timer = None
+            timer.cancel()
+
+    def _send_check(self) -> None:
+        """``send_timeout`` after the last look: a drain() still waits, and the
+        buffer did not shrink meanwhile: the peer reads nothing, drop it."""
+        self.send_timer = None
+        transport = self.transport
+        if not self.drain_waiters or transport is None or self.eof:
+            return
+        if transport.get_write_buffer_size() < self.send_size:
+            self._look_again()  # it reads, slowly: progress
+            return
+        ws_logger.debug("Send timed out: the WebSocket client does not read")
+        waiters, self.drain_waiters = self.drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(self.lost_error("Send timed out"))
+        transport.abort()
 
     def close(self, abort: bool = False) -> None:
         """Close the transport; ``abort`` drops what it has not sent yet (a peer
@@ -435,6 +483,7 @@ class WebSocketResponse(StreamResponse):
                 params.server_max_window_bits, params.server_no_context_takeover
             )
         conn = WSConnection(reader, loop)
+        conn.send_timeout = send_timeout_of(request._sink)
         self._ws_protocol = protocol
         request._sink.hand_over(conn)
         self._conn = conn
