@@ -447,10 +447,9 @@ DEFAULT_SEND_TIMEOUT = 60.0
 
 
 def send_timeout_of(sink: object) -> float:
-    """The server's ``send_timeout`` for the connection behind ``sink``."""
-    # NOTE: the connection's ServerConfig, read where the protocol keeps it
-    config = getattr(sink, "_config", None)
-    return float(getattr(config, "send_timeout", DEFAULT_SEND_TIMEOUT))
+    """The server's ``send_timeout`` for the connection behind ``sink`` (a sink
+    without one, such as a mocked request's, gets the default)."""
+    return float(getattr(sink, "send_timeout", DEFAULT_SEND_TIMEOUT))
 
 
 async def _zero_copy(sink: ResponseSink, in_fd: int, offset: int, count: int) -> int | None:

@@ -843,6 +843,12 @@ class HttpProtocol(asyncio.Protocol):
             body.skip_continue()
 
     @property
+    def send_timeout(self) -> float:
+        """The server's ``send_timeout``: how long output may wait unread (files
+        sent by sendfile(2) and WebSockets bound their own waits with it)."""
+        return self._config.send_timeout
+
+    @property
     def task(self) -> asyncio.Task[None] | None:
         if self._eager_step:  # inside _Task(): the handler's Task is running its first step
             return asyncio.current_task(self._loop)
