@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial, total_ordering, update_wrapper
 from time import perf_counter
-from typing import Any, Generic, TypeVar, cast, get_args, overload
+from typing import Any, TypeVar, cast, overload
 
 from squall.framework.accesslog import AbstractAccessLogger
 from squall.framework.exceptions import (
     HTTPException,
     NotAppKeyWarning,
 )
+from squall.framework.keys import TypedKey
 from squall.framework.request import BaseRequest, Request
 from squall.framework.response import Response, StreamResponse
 from squall.framework.routing.abstract import AbstractRouter
@@ -52,51 +52,14 @@ Handler = Callable[[Request], Awaitable[StreamResponse]]
 
 
 @total_ordering
-class AppKey(Generic[_T]):
+class AppKey(TypedKey[_T]):
     """A typed key for application state: ``app[db_key]`` has the key's type.
 
     Keys sort by the name of the module that made them and their own, before
     string keys (aiohttp's order).
     """
 
-    __slots__ = ("__orig_class__", "_given", "_name", "_t")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        # the module defining the key prefixes its name, as aiohttp: two libraries'
-        # "db" keys read apart in a repr
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_name != "<module>":
-            frame = frame.f_back  # type: ignore[assignment]
-        module = frame.f_globals.get("__name__") if frame is not None else None
-        self._given = name
-        self._name = f"{module}.{name}" if module else name
-        self._t = t
-
-    @property
-    def name(self) -> str:
-        """The name as given (Squall's own; the repr shows it with its module)."""
-        return self._given
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, AppKey):
-            return self._name < other._name
-        return True  # keys before other types
-
-    def __repr__(self) -> str:
-        t: Any = self._t
-        if t is None:
-            orig = getattr(self, "__orig_class__", None)  # AppKey[int]("n")
-            if orig is not None:
-                t = get_args(orig)[0]
-        if t is None:
-            tname = "<<Unknown>>"
-        elif isinstance(t, type):
-            tname = (
-                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-            )
-        else:
-            tname = repr(t)  # a generic alias: collections.abc.Iterator[int]
-        return f"<AppKey({self._name}, type={tname})>"
+    __slots__ = ()
 
 
 class CleanupError(RuntimeError):

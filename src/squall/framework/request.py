@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -30,6 +30,7 @@ from squall.framework.exceptions import (
     HTTPUnsupportedMediaType,
     NotAppKeyWarning,
 )
+from squall.framework.keys import TypedKey
 from squall.framework.multipart import (
     CharsetError,
     FileField,
@@ -81,41 +82,14 @@ class RawRequestMessage(NamedTuple):
 _CODINGS = frozenset({"gzip", "deflate", "br", "zstd"})
 
 
-class RequestKey(Generic[_T]):
+class RequestKey(TypedKey[_T]):
     """A typed key for the request's own mapping (``request[key]``).
 
     As aiohttp's: the name is prefixed with the module that makes the key, keys
     sort by it (before string keys), and the repr shows it with the value type.
     """
 
-    __slots__ = ("__orig_class__", "_name", "_t")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        frame = sys._getframe(1)
-        while frame.f_back is not None and frame.f_code.co_name != "<module>":
-            frame = frame.f_back
-        self._name = f"{frame.f_globals.get('__name__', '')}.{name}"
-        self._t = t
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, RequestKey):
-            return self._name < other._name
-        return True  # keys before other types
-
-    def __repr__(self) -> str:
-        t: Any = self._t
-        if t is None:
-            orig = getattr(self, "__orig_class__", None)  # RequestKey[int]("n")
-            t = get_args(orig)[0] if orig is not None else None
-        if t is None:
-            tname = "<<Unknown>>"
-        elif isinstance(t, type):
-            tname = (
-                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-            )
-        else:
-            tname = repr(t)  # a generic alias: collections.abc.Iterator[int]
-        return f"<RequestKey({self._name}, type={tname})>"
+    __slots__ = ()
 
 
 class JSONBodyError(HTTPBadRequest, json.JSONDecodeError):

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from multidict import CIMultiDict
 
@@ -28,6 +27,7 @@ from squall.framework.compression import (
     make_compressor,
     run_compressor,
 )
+from squall.framework.keys import TypedKey
 from squall.http import hdrs
 from squall.http.connection import asks_close
 from squall.http.cookies import set_morsel
@@ -55,42 +55,14 @@ _ETAG_VALUE = re.compile(_ETAGC)
 _QUOTED_ETAG = re.compile(rf'(W/)?"({_ETAGC})"')
 
 
-class ResponseKey(Generic[_T]):
+class ResponseKey(TypedKey[_T]):
     """A typed key for the response's own mapping (``resp[key]``).
 
     Its name is prefixed with the module that creates it, as aiohttp's keys are,
     so that two libraries' keys of one name tell apart in a repr.
     """
 
-    __slots__ = ("__orig_class__", "_name", "_t")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        frame = sys._getframe(1)
-        while frame.f_back is not None and frame.f_code.co_name != "<module>":
-            frame = frame.f_back
-        self._name = f"{frame.f_globals.get('__name__', '')}.{name}"
-        self._t = t
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, ResponseKey):
-            return self._name < other._name
-        return True
-
-    def __repr__(self) -> str:
-        t: Any = self._t
-        if t is None:
-            orig = getattr(self, "__orig_class__", None)  # ResponseKey[int]("n")
-            if orig is not None:
-                t = get_args(orig)[0]
-        if t is None:
-            tname = "<<Unknown>>"
-        elif isinstance(t, type):
-            tname = (
-                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-            )
-        else:
-            tname = repr(t)
-        return f"<ResponseKey({self._name}, type={tname})>"
+    __slots__ = ()
 
 
 def _check_status(status: int) -> None:
