@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -82,3 +85,19 @@ async def raw_connect():
     yield go
     for conn in conns:
         conn.close()
+
+
+@asynccontextmanager
+async def run_app_on_a_port(app: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, int]]:
+    """``app`` behind a Squall AppRunner (``kwargs``: its settings) on 127.0.0.1:0;
+    yields the runner and the port."""
+    from squall.runner import AppRunner, TCPSite
+
+    runner = AppRunner(app, **kwargs)
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield runner, site.port
+    finally:
+        await runner.cleanup()

@@ -22,7 +22,7 @@ import pytest
 from squall import web
 from squall.framework import fileresponse
 from squall.framework.fileresponse import FileResponse
-from squall.runner import AppRunner, TCPSite
+from tests.conftest import run_app_on_a_port
 
 TIMEOUT = 30.0  # hang guard only, never a measure
 LIMIT = 0.5  # send_timeout under test
@@ -36,16 +36,7 @@ def big(tmp_path: Path) -> Path:
     return path
 
 
-@asynccontextmanager
-async def serve(app: web.Application, **kwargs: Any) -> AsyncIterator[tuple[AppRunner, int]]:
-    runner = AppRunner(app, **kwargs)
-    await runner.setup()
-    try:
-        site = TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        yield runner, site.port
-    finally:
-        await runner.cleanup()
+serve = run_app_on_a_port
 
 
 @asynccontextmanager

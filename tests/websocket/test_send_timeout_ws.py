@@ -14,31 +14,20 @@ import asyncio
 import base64
 import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
 from squall import web
 from squall.framework.websocket import WebSocketResponse, WSConnection
-from squall.runner import AppRunner, TCPSite
+from tests.conftest import run_app_on_a_port
 
 TIMEOUT = 30.0  # hang guard only, never a measure
 LIMIT = 0.5  # send_timeout under test
 MESSAGE = b"x" * 65536
 
 
-@asynccontextmanager
-async def serve(app: web.Application, **kwargs: Any) -> AsyncIterator[tuple[AppRunner, int]]:
-    runner = AppRunner(app, **kwargs)
-    await runner.setup()
-    try:
-        site = TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        yield runner, site.port
-    finally:
-        await runner.cleanup()
+serve = run_app_on_a_port
 
 
 async def open_ws(port: int, rcvbuf: int | None = None) -> tuple[Any, Any]:
