@@ -294,8 +294,9 @@ async def test_a_file_object_is_the_body(kit: Kit) -> None:
     async with kit.client(app) as client:
         with (HERE / "conftest.py").open("rb") as f:
             f.readline()
+            # (whether the file is closed after sending is left open: aiohttp's client
+            # closes it in the background, sometimes before this line, sometimes after)
             got = await (await client.post("/", data=f)).json()
-            assert not f.closed
         rest = (HERE / "conftest.py").read_text().split("\n", 1)[1]
         assert got == {"type": "text/x-python", "body": rest}
         got = await (await client.post("/", data=io.StringIO("caf\u00e9"))).json()
