@@ -19,6 +19,25 @@ class ETag(NamedTuple):
     value: str
     is_weak: bool = False
 
+    def __eq__(self, other: object) -> bool:
+        """As a tuple; and equal to another library's entity tag with the same
+        ``value`` and ``is_weak`` (aiohttp's ``ETag``, which code moved over may
+        still compare against)."""
+        if isinstance(other, tuple):
+            return tuple.__eq__(self, other)
+        value = getattr(other, "value", None)
+        weak = getattr(other, "is_weak", None)
+        if isinstance(value, str) and isinstance(weak, bool):
+            return self.value == value and self.is_weak == weak
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:  # as a tuple's (defining __eq__ would drop it)
+        return tuple.__hash__(self)
+
 
 def parse_etag_list(value: str | None) -> tuple[ETag, ...] | None:
     """Return the entity tags of an If-Match or If-None-Match value (RFC 9110 13.1.1).
