@@ -49,7 +49,7 @@ from squall.multipart import (
     disposition_param,
     parse_content_disposition,
 )
-from squall.multipart.codecs import content_decoder, transfer_decoder
+from squall.multipart.codecs import Decompressor, content_decoder, transfer_decoder
 from squall.multipart.decoder import DEFAULT_MAX_PARTS
 
 _LINE_LIMIT = 2**19  # as request.content.readline()
@@ -329,10 +329,9 @@ class BodyPartReader:
         try:
             decoder = transfer_decoder(self.headers.get("Content-Transfer-Encoding"))
             data = decoder.decode(data) + decoder.flush()
-            coding = self.headers.get(hdrs.CONTENT_ENCODING)
-            if self._is_form_data or not coding or not data:
+            if not data:
                 return data  # an empty part is empty in any coding, as on aiohttp
-            inflater = content_decoder(coding)
+            inflater = self._inflater()
             if inflater is None:
                 return data
             inflater.feed(data)
@@ -353,6 +352,38 @@ class BodyPartReader:
     async def decode_iter(self, data: bytes) -> AsyncIterator[bytes]:
         """``decode(data)`` as an async iterator (aiohttp's name for it)."""
         yield self.decode(data)
+
+    def _inflater(self) -> Decompressor | None:
+        """The decoder of the part's Content-Encoding; None when it has none to
+        undo (RFC 7578 4.8: a ``multipart/form-data`` part has no content coding)."""
+        coding = self.headers.get(hdrs.CONTENT_ENCODING)
+        if self._is_form_data or not coding:
+            return None
+        return content_decoder(coding)
+
+    async def _decoded_chunks(self, size: int) -> AsyncIterator[bytes]:
+        """The part's bytes as ``decode()`` gives them, ``read_chunk(size)`` at a time.
+
+        NOTE: the decoders are incremental: a base64 quartet or a compressed block
+        cut between two chunks is decoded whole (aiohttp decodes each chunk alone).
+        """
+        transfer = transfer_decoder(self.headers.get("Content-Transfer-Encoding"))
+        inflater = self._inflater()
+        while True:
+            chunk = await self.read_chunk(size)
+            data = transfer.decode(chunk) if chunk else transfer.flush()
+            if inflater is None:
+                if data:
+                    yield data
+            else:
+                if data:
+                    inflater.feed(data)
+                while out := inflater.read(size):
+                    yield out
+                if not chunk:
+                    inflater.finish()
+            if not chunk:
+                return
 
     def get_charset(self, default: str) -> str:
         """The part's charset parameter, else the form's ``_charset_``, else ``default``."""

@@ -35,7 +35,6 @@ from squall.framework.streamresponse import (
 from squall.http import hdrs
 from squall.http.status import REASONS as _REASONS
 from squall.http.status import bodiless_status, body_forbidden
-from squall.multipart.codecs import content_decoder, transfer_decoder
 from squall.multipart.errors import MultipartError
 from squall.typedefs import MalformedBodyError
 
@@ -485,34 +484,6 @@ def _part_disposition(part: BodyPartReader) -> str | None:
     return "; ".join(["attachment", *params]) if params else None
 
 
-async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
-    """A part's bytes as ``part.read(decode=True)`` gives them, chunk by chunk.
-
-    NOTE: the decoders are incremental: a base64 quartet or a compressed block
-    cut between two chunks is decoded whole (aiohttp decodes each chunk alone).
-    """
-    headers = part.headers
-    transfer = transfer_decoder(headers.get("Content-Transfer-Encoding"))
-    coding = headers.get(hdrs.CONTENT_ENCODING)
-    # RFC 7578 4.8: a form-data part has no content coding to undo
-    inflater = None if part._is_form_data or not coding else content_decoder(coding)
-    while True:
-        chunk = await part.read_chunk(_CHUNK)
-        data = transfer.decode(chunk) if chunk else transfer.flush()
-        if inflater is None:
-            if data:
-                yield data
-        else:
-            if data:
-                inflater.feed(data)
-            while out := inflater.read(_CHUNK):
-                yield out
-            if not chunk:
-                inflater.finish()
-        if not chunk:
-            return
-
-
 async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:
     """The body's bytes: a file read in chunks (in a thread when it is a real file)."""
     from squall.framework.multipart import BodyPartReader  # NOTE: see Response._set_stream
@@ -533,7 +504,7 @@ async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:
                 return
             yield chunk.encode(encoding) if isinstance(chunk, str) else chunk
     elif isinstance(source, BodyPartReader):
-        async for chunk in _part_chunks(source):
+        async for chunk in source._decoded_chunks(_CHUNK):
             yield chunk
     else:
         # a StreamReader (request.content, a client's response) by its chunks, not lines
