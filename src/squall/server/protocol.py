@@ -31,8 +31,8 @@ Rules:
    ``keepalive_timeout``; a handler waiting ``body_timeout`` for body bytes that
    do not come gets ``BodyTimeoutError``, and so does one whose body arrives
    slower than ``min_body_rate`` (``BodyStream.too_slow``); output that waits in
-   the write buffer ``send_timeout`` without the buffer shrinking (a client that
-   does not read) gets the connection aborted.
+   the write buffer ``send_timeout`` with nothing drained (a client that does not
+   read) gets the connection aborted.
 4. A close never waits for ever on output the client does not read: after
    ``lingering_time`` what is still buffered is dropped (``transport.abort()``).
 5. A connection stays in the server's set until its handler's Task is done, even
