@@ -342,6 +342,71 @@ async def test_a_coded_part_is_streamed_inflated() -> None:
     assert len(reply.body) == len(data) and reply.body == data
 
 
+@pytest.mark.parametrize("web", [squall_web, aiohttp_web], ids=["squall", "aiohttp"])
+async def test_a_streamed_body_s_head_waits_for_its_first_chunk(web: Any) -> None:
+    """A Response with a streamed body sends nothing before its first chunk (aiohttp
+    holds the head too): aiohttp's client closes the file it uploads when the
+    answer's head comes, so a head sent early cut the upload of a part echoed back."""
+    started = asyncio.Event()
+    gate = asyncio.Event()
+
+    async def chunks() -> Any:
+        started.set()
+        await gate.wait()
+        yield b"first"
+        yield b"second"
+
+    def factory(web: Any) -> Any:
+        async def handler(request: Any) -> Any:
+            return web.Response(body=chunks())
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        return app
+
+    async with serve(web, factory) as port:
+        sock = socket.create_connection(("127.0.0.1", port))
+        try:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await asyncio.wait_for(started.wait(), 10)
+            for _ in range(3):
+                await asyncio.sleep(0)  # the server's task goes on to its await
+            sock.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                sock.recv(4096)  # loopback delivers a send at once: none was made
+            gate.set()
+            sock.setblocking(True)
+            sock.settimeout(10)
+            raw = b""
+            while not raw.endswith(b"\r\n0\r\n\r\n"):  # the last chunk
+                data = await asyncio.get_running_loop().run_in_executor(None, sock.recv, 4096)
+                assert data, raw
+                raw += data
+        finally:
+            sock.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Transfer-Encoding: chunked" in head and b"Connection" not in head
+    assert body == b"5\r\nfirst\r\n6\r\nsecond\r\n0\r\n\r\n"
+
+
+async def test_a_part_broken_before_its_first_chunk_is_a_400(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Response(body=part) for a part that ends before any byte of it: nothing is
+    out yet, so the client gets a 400 (aiohttp answers 200 with an empty body)."""
+    body = b"--B\r\nContent-Disposition: form-data; name=a\r\n\r\n"
+    data = build(
+        "POST", "/", headers={"Content-Type": "multipart/form-data; boundary=B"}, body=body
+    )
+    with caplog.at_level(logging.DEBUG):
+        reply = await run_on(squall_web, _part_echo, data)
+    assert reply.status_line == b"HTTP/1.1 400 Bad Request"
+    assert reply.body == b"400: Bad Request (Multipart body ended before its closing boundary)"
+    assert reply.after == "closed"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 # -- 4. drain() ----------------------------------------------------------------------------
 
 

@@ -526,7 +526,14 @@ async def _finish(
 ) -> None:
     """Send what the fast path did not (a stream, hooks, compression), then log."""
     try:
-        await response._finish(request)
+        try:
+            await response._finish(request)
+        except Exception as exc:
+            # nothing on the wire yet (a streamed body whose first chunk failed:
+            # a malformed part sent back is the client's 400): answer as for an
+            # exception of the handler's; error_response re-raises past the head
+            response = error_response(request, request._sink, exc)
+            await response._finish(request)
     except ClientDisconnectedError:
         pass  # the client went away; nothing left to tell it
     if logger is not None:

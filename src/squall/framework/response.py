@@ -269,22 +269,37 @@ class Response(StreamResponse):
             await self.write(self._body)
         await super().write_eof(data)
 
-    async def _send_stream(self) -> None:
-        """Write the streamed body (unless the status or HEAD forbid one), then close it."""
-        source, self._stream = self._stream, None
+    async def _send_stream(self, request: BaseRequest | None = None) -> None:
+        """Write the streamed body (unless the status or HEAD forbid one), then close it;
+        with ``request``, prepare the response once the first chunk is read."""
+        source = self._stream
         try:
+            chunks = _read_chunks(source, self.charset or "utf-8")
+            if request is not None:
+                # aiohttp holds a Response's head until its first body chunk: the
+                # head goes out with data, after the handler's last word, and a
+                # client still sending the part it gets back sees no answer before
+                # that part has arrived (aiohttp's client closes the upload's file
+                # when the answer's head comes: a head sent first cut its upload)
+                first = await anext(chunks, b"")
+                await self.prepare(request)  # the stream still set: its head
+                self._stream = None
+                if first:
+                    await self.write(first)
+            self._stream = None
             if self._length_check:
-                async for chunk in _read_chunks(source, self.charset or "utf-8"):
+                async for chunk in chunks:
                     await self.write(chunk)
         except ValueError as exc:
             # a request body (a multipart part, request.content) sent back broke on
             # the way (a MultipartError, or one of the 400s of framework.multipart):
-            # the client's fault; the head is out, so the connection drops without a
-            # traceback in the log (MalformedBodyError)
+            # the client's fault, no server error in the log (MalformedBodyError): a
+            # 400 before the head is out, else the connection drops
             if isinstance(exc, MultipartError) or getattr(exc, "status_code", None) == 400:
                 raise MalformedBodyError(str(exc) or exc.__class__.__name__) from exc
             raise
         finally:
+            self._stream = None
             close = getattr(source, "aclose", None) or getattr(source, "close", None)
             if close is not None:
                 result = close()
@@ -294,7 +309,15 @@ class Response(StreamResponse):
     async def _finish(self, request: BaseRequest) -> None:
         if self._sink is not None or self._stream is not None:  # a head before the body
             if self._sink is None:
-                await self.prepare(request)
+                stream = self._stream
+                if (
+                    stream is not None
+                    and not isinstance(stream, io.IOBase)  # a file's length is in its head
+                    and not (body_forbidden(request.method, self._status) or self._status == 205)
+                ):
+                    await self._send_stream(request)
+                else:
+                    await self.prepare(request)
             await self.write_eof()
             return
         if self._eof_sent:
