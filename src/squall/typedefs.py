@@ -113,9 +113,13 @@ class ResponseSink(Protocol):
         body: bytes,
         head_only: bool,
         keep_alive: bool | None,
+        extra: Sequence[tuple[str, str]] = (),
+        cookies: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Write a whole response whose only headers are Content-Type and -Length
-        (plus Date, Server and Connection); ``head_only`` leaves the body out (HEAD)."""
+        (plus Date, Server and Connection), the ``extra`` fields that frame nothing
+        before the length and the ``cookies`` fields after it (aiohttp's order);
+        ``head_only`` leaves the body out (HEAD)."""
         ...
 
     def start_response(

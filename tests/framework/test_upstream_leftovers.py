@@ -704,3 +704,48 @@ async def test_a_broken_part_sent_back_drops_the_connection_without_a_traceback(
     assert raw.startswith(b"HTTP/1.1 200 ")
     assert not raw.endswith(b"0\r\n\r\n")  # cut: the client knows the body is incomplete
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# -- 5. a streamed body and the prepare hooks --------------------------------------------
+
+
+def _hooked(web: Any, hook: Any) -> Any:
+    async def handler(request: Any) -> Any:
+        async def chunks() -> Any:
+            yield b"hello "
+            yield b"world"
+
+        return web.Response(body=chunks())
+
+    app = web.Application()
+    app.on_response_prepare.append(hook)
+    app.router.add_get("/", handler)
+    return app
+
+
+async def test_a_prepare_hook_may_replace_a_streamed_body(webmod: Any) -> None:
+    """The first chunk is read before the hooks run; a hook that sets another body
+    still gets that body sent, not the stream cut to its length."""
+
+    async def replace(request: Any, response: Any) -> None:
+        response.text = "replaced"
+
+    reply = await run_on(webmod, lambda web: _hooked(web, replace), build("GET", "/"))
+    assert (reply.status, reply.body) == (200, b"replaced")
+
+
+async def test_a_failing_prepare_hook_runs_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Only a stream failing before its first chunk is answered again by the app: a
+    hook that raises is not run a second time for the error page."""
+    runs: list[int] = []
+
+    async def boom(request: Any, response: Any) -> None:
+        runs.append(response.status)
+        raise RuntimeError("hook failed")
+
+    with caplog.at_level(logging.ERROR):
+        reply = await run_on(squall_web, lambda web: _hooked(web, boom), build("GET", "/"))
+    assert reply.status_line == b"HTTP/1.1 500 Internal Server Error"
+    assert b"hook failed" not in reply.body
+    assert runs == [200]
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1

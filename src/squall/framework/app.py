@@ -22,7 +22,7 @@ from squall.framework.exceptions import (
 )
 from squall.framework.keys import TypedKey
 from squall.framework.request import BaseRequest, Request
-from squall.framework.response import Response, StreamResponse
+from squall.framework.response import FirstChunkError, Response, StreamResponse
 from squall.framework.routing.abstract import AbstractRouter
 from squall.framework.routing.defs import AbstractRouteDef
 from squall.framework.routing.dispatcher import UrlDispatcher
@@ -528,11 +528,10 @@ async def _finish(
     try:
         try:
             await response._finish(request)
-        except Exception as exc:
-            # nothing on the wire yet (a streamed body whose first chunk failed:
-            # a malformed part sent back is the client's 400): answer as for an
-            # exception of the handler's; error_response re-raises past the head
-            response = error_response(request, request._sink, exc)
+        except FirstChunkError as exc:
+            # a streamed body failed before the head went out (a malformed part
+            # sent back is the client's 400): answered as a handler's exception
+            response = error_response(request, request._sink, exc.error)
             await response._finish(request)
     except ClientDisconnectedError:
         pass  # the client went away; nothing left to tell it

@@ -12,7 +12,7 @@ import re
 import sys
 import warnings
 from collections import ChainMap
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from types import MappingProxyType
@@ -154,6 +154,9 @@ class BaseRequest(MutableMapping[Any, Any]):
     """An HTTP request, as aiohttp's ``web.BaseRequest``."""
 
     _has_prepare_hooks = False
+    # a middleware's own prepare hook for this request, run after the apps'
+    # on_response_prepare (squall.sessions saves a handler-prepared stream's session)
+    _on_prepare: Callable[[Any, StreamResponse], Awaitable[None]] | None = None
     # PERF: defaults on the class; an instance stores only what it uses.
     _read_bytes: bytes | None = None
     _route: AbstractRoute | None = None  # a fixed-path route, its match info not built yet
@@ -801,6 +804,9 @@ class BaseRequest(MutableMapping[Any, Any]):
             return
         for app in info.apps:
             await app.on_response_prepare.send(self, response)
+        hook = self._on_prepare
+        if hook is not None:
+            await hook(self, response)
 
     def clone(
         self,
@@ -842,6 +848,8 @@ class BaseRequest(MutableMapping[Any, Any]):
             client_max_size=self._client_max_size if client_max_size is None else client_max_size,
         )
         new._match_info = self._match_info
+        new._has_prepare_hooks = self._has_prepare_hooks
+        new._on_prepare = self._on_prepare  # a middleware's hook (sessions) goes along
         if "_state" in self.__dict__:
             new._state = self._state.copy()
         new._origin = self
@@ -860,6 +868,15 @@ class BaseRequest(MutableMapping[Any, Any]):
 
     def __getitem__(self, key: Any) -> Any:
         return self._state[key]
+
+    # PERF: concrete, not MutableMapping's mixins (a try/except over __getitem__
+    # each): request.get() is how middlewares and sessions look for their state
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._state.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._state
 
     _seen_str_keys: set[str] = set()
 

@@ -29,6 +29,7 @@ from squall.framework.compression import (
 from squall.framework.streamresponse import (
     _CONTENT_LENGTH,
     _CONTENT_TYPE,
+    _SET_COOKIE,
     ResponseKey,
     StreamResponse,
 )
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 # (an empty body whatever the handler gave) and anything outside 100-599
 # (refused): see StreamResponse._frame and _check_status.
 _SIMPLE_STATUSES = frozenset(range(200, 600)) - {204, 205, 304}
+# the fields the head writes itself, or that decide how the body is framed
+_HEAD_OWN = frozenset(
+    {"content-type", "content-length", "transfer-encoding", "connection", "date", "server"}
+)
 
 
 class Response(StreamResponse):
@@ -281,8 +286,13 @@ class Response(StreamResponse):
                 # client still sending the part it gets back sees no answer before
                 # that part has arrived (aiohttp's client closes the upload's file
                 # when the answer's head comes: a head sent first cut its upload)
-                first = await anext(chunks, b"")
+                try:
+                    first = await anext(chunks, b"")
+                except Exception as exc:  # nothing is out: the app answers it
+                    raise FirstChunkError(_client_fault(exc)) from exc
                 await self.prepare(request)  # the stream still set: its head
+                if self._stream is not source:
+                    return  # a prepare hook gave another body: write_eof sends it
                 self._stream = None
                 if first:
                     await self.write(first)
@@ -291,13 +301,10 @@ class Response(StreamResponse):
                 async for chunk in chunks:
                     await self.write(chunk)
         except ValueError as exc:
-            # a request body (a multipart part, request.content) sent back broke on
-            # the way (a MultipartError, or one of the 400s of framework.multipart):
-            # the client's fault, no server error in the log (MalformedBodyError): a
-            # 400 before the head is out, else the connection drops
-            if isinstance(exc, MultipartError) or getattr(exc, "status_code", None) == 400:
-                raise MalformedBodyError(str(exc) or exc.__class__.__name__) from exc
-            raise
+            fault = _client_fault(exc)
+            if fault is exc:
+                raise
+            raise fault from exc
         finally:
             self._stream = None
             close = getattr(source, "aclose", None) or getattr(source, "close", None)
@@ -363,26 +370,46 @@ class Response(StreamResponse):
         self._req = request
         status = self._status
         if (
-            self._hdrs is None
-            and not self._cookies
-            and not self._chunked
+            not self._chunked
             and status in _SIMPLE_STATUSES
             and request._head.method != "CONNECT"
             and (body or request._head.method != "HEAD")  # an empty HEAD: rule 3 of _frame
         ):
-            # PERF: nobody touched the headers: the head is four known lines.
-            request._sink.send_simple(
-                request._head.version,
-                status,
-                self._reason,
-                self._lazy_ctype,
-                body,
-                request._head.method == "HEAD",
-                self._keep_alive,
-            )
-            self._body_length = len(body)
-            self._eof_sent = True
-            return
+            if self._hdrs is None and not self._cookies:
+                # PERF: nobody touched the headers: the head is four known lines.
+                request._sink.send_simple(
+                    request._head.version,
+                    status,
+                    self._reason,
+                    self._lazy_ctype,
+                    body,
+                    request._head.method == "HEAD",
+                    self._keep_alive,
+                )
+                self._body_length = len(body)
+                self._eof_sent = True
+                return
+            head = request._head.method == "HEAD"
+            # (a coded body's Content-Encoding goes after the cookies, as aiohttp's)
+            plain = None if self._compression else self._plain_fields(head)
+            if plain is not None:
+                # PERF: fields that frame nothing (a cookie, a Location, a Vary) go
+                # into the simple head: in process a Response with one added field
+                # cost 9.8 µs against 6.1 for a bare one through _head_items
+                request._sink.send_simple(
+                    request._head.version,
+                    status,
+                    self._reason,
+                    plain[0],
+                    body,
+                    head,
+                    self._keep_alive,
+                    plain[1],
+                    plain[2],
+                )
+                self._body_length = len(body)
+                self._eof_sent = True
+                return
         if self._compression and not self._coded:
             # sent by the application's fast path: compressed here, on the loop
             coding = self._coded_body(request)
@@ -407,6 +434,37 @@ class Response(StreamResponse):
             )
         self._body_length = len(body)
         self._eof_sent = True
+
+    def _plain_fields(
+        self, head: bool
+    ) -> tuple[str | None, list[tuple[str, str]], list[tuple[str, str]]] | None:
+        """The Content-Type, the other fields and the cookies' fields when none of
+        the fields is one the head writes itself (the framing, ``Connection``,
+        ``Date``, ``Server``) and a ``Content-Type`` comes first if at all: then the
+        simple head with those added is the head ``_head_items`` would make. None
+        otherwise, and for a HEAD without a type (``_head_items`` gives it none,
+        as aiohttp; the simple head would give the default)."""
+        headers = self._headers
+        content_type = None
+        fields: list[tuple[str, str]] = []
+        for name, value in headers.items():
+            if name.lower() in _HEAD_OWN:
+                # (the simple head spells it so: another spelling is sent as given)
+                if fields or content_type is not None or name != "Content-Type":
+                    return None
+                content_type = value
+            else:
+                fields.append((name, value))
+        if head and content_type is None:
+            return None
+        cookies: list[tuple[str, str]] = []
+        if self._cookies:
+            for morsel in self._cookies.values():  # into the headers, as _head_items does
+                value = morsel.OutputString()
+                headers.add(_SET_COOKIE, value)
+                cookies.append((_SET_COOKIE, value))
+            self._cookies = None
+        return content_type, fields, cookies
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:
         """Send the head; the body follows at ``write_eof()`` or when returned.
@@ -505,6 +563,27 @@ def _part_disposition(part: BodyPartReader) -> str | None:
     if filename is not None:
         params.append(f'filename="{quote(filename, "")}"')
     return "; ".join(["attachment", *params]) if params else None
+
+
+class FirstChunkError(Exception):
+    """A streamed body failed before its first chunk, so before the head went out:
+    the application answers ``error`` as it answers a handler's exception."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _client_fault(exc: Exception) -> Exception:
+    """A request body (a multipart part, request.content) sent back that broke on the
+    way (a MultipartError, or one of the 400s of framework.multipart) is the client's
+    fault, with no server error in the log (MalformedBodyError): a 400 before the head
+    is out, else the connection drops. Anything else is what it is."""
+    if isinstance(exc, MultipartError) or (
+        isinstance(exc, ValueError) and getattr(exc, "status_code", None) == 400
+    ):
+        return MalformedBodyError(str(exc) or exc.__class__.__name__)
+    return exc
 
 
 async def _read_chunks(source: Any, encoding: str) -> AsyncIterator[bytes]:

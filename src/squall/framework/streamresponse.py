@@ -482,10 +482,6 @@ class StreamResponse(MutableMapping[Any, Any]):
         if not 100 <= status < 600:
             _check_status(status)
         headers = self._headers
-        if self._cookies:
-            for morsel in self._cookies.values():
-                headers.add(_SET_COOKIE, morsel.OutputString())
-            self._cookies = None
         method = request.method
         drop, extra, length = self._frame(method, status, request.version, body_len)
         if hdrs.CONNECTION in headers and status != 101:
@@ -497,6 +493,16 @@ class StreamResponse(MutableMapping[Any, Any]):
             items = [kv for kv in headers.items() if kv[0].lower() not in drop]
         else:
             items = list(headers.items())
+        if self._cookies:
+            # aiohttp's order: after a whole body's Content-Length, before a
+            # Transfer-Encoding; kept in the headers too (an access log reads them)
+            if extra and extra[0][0] == _CONTENT_LENGTH:
+                items.append(extra.pop(0))
+            for morsel in self._cookies.values():
+                value = morsel.OutputString()
+                headers.add(_SET_COOKIE, value)
+                items.append((_SET_COOKIE, value))
+            self._cookies = None
         items += extra
         if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
             # RFC 9110 8.3: a default type only for a body that may be non-empty

@@ -96,9 +96,41 @@ def render_head(
         for name, value in headers
     ]
     text = line + "".join(lines) + "\r\n"
-    n = len(headers) + 2
-    if text.count("\n") != n or text.count("\r") != n or _CONTROL.search(text) is not None:
-        raise HeaderInjectionError()
+    if not _printable(reason, headers):
+        n = len(headers) + 2
+        if text.count("\n") != n or text.count("\r") != n or _CONTROL.search(text) is not None:
+            raise HeaderInjectionError()
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _printable(reason: str, headers: Sequence[tuple[str, str]]) -> bool:
+    """True when the reason and every value are printable (``str.isprintable``: no
+    control character at all, CR, LF and HTAB included), so the head needs no
+    closer look. Names are tokens, checked apart.
+
+    PERF: one C scan per value instead of two counts and a regex over the whole
+    text (1.3 -> 0.5 µs for a 200-byte Set-Cookie line); a value that is not
+    printable (an HTAB, a non-ASCII space) gets the exact checks."""
+    if not reason.isprintable():
+        return False
+    for _, value in headers:  # noqa: SIM110  (PERF: a loop, not all() over a generator)
+        if type(value) is not str or not value.isprintable():  # (an int goes as its text)
+            return False
+    return True
+
+
+def render_lines(headers: Sequence[tuple[str, str]]) -> bytes:
+    """Header lines alone, refused as ``render_head`` refuses them."""
+    text = "".join(
+        [
+            f"{name}: {value}\r\n" if name in _TOKEN_NAMES else _checked_line(name, value)
+            for name, value in headers
+        ]
+    )
+    if not _printable("", headers):
+        n = len(headers)
+        if text.count("\n") != n or text.count("\r") != n or _CONTROL.search(text) is not None:
+            raise HeaderInjectionError()
     return text.encode("utf-8", "surrogateescape")
 
 
@@ -132,7 +164,10 @@ def _simple_parts(
     else:
         before = render_head(version, status, reason, [("Content-Type", content_type)])[:-2]
         after = b"\r\n"
-    return before + b"Content-Length: ", after
+    return before + _LENGTH_NAME, after
+
+
+_LENGTH_NAME = b"Content-Length: "
 
 
 def render_simple_head(
@@ -142,12 +177,16 @@ def render_simple_head(
     content_type: str | None,
     length: int,
     connection: bytes,
+    extra: bytes = b"",
+    cookies: bytes = b"",
 ) -> bytes:
     """The head of a response with only the standard headers, in aiohttp's order.
 
     ``Content-Type`` (``application/octet-stream`` after the length when None and
-    the body is not empty), ``Content-Length``, ``Date``, ``Server``, then the
-    ``connection`` line (b"" or a whole ``Connection: ...\r\n``).
+    the body is not empty), the ``extra`` lines (``render_lines``: fields the
+    handler set that frame nothing), ``Content-Length``, the ``cookies`` lines
+    (``set_cookie()``'s), ``Date``, ``Server``, then the ``connection`` line (b"" or
+    a whole ``Connection: ...\r\n``).
 
     PERF: everything but the length and the date is rendered, checked and
     cached once per (status, reason, content type); a response head costs a
@@ -159,15 +198,30 @@ def render_simple_head(
         _HEADS.clear()
         _heads_date = now
     hkey = (status, content_type, length, connection, reason, version)
-    head = _HEADS.get(hkey)
-    if head is not None:
-        return head
+    if not (extra or cookies):
+        head = _HEADS.get(hkey)
+        if head is not None:
+            return head
     key = (version, status, reason, content_type, length == 0)
     parts = _SIMPLE.get(key)
     if parts is None:
         parts = _simple_parts(version, status, reason, content_type, length == 0)
         if len(_SIMPLE) < 1024:
             _SIMPLE[key] = parts
+    if extra or cookies:
+        # the fields go before the length (parts[0] ends with its name), the
+        # cookies after its line (parts[1] starts with its CRLF)
+        before, after = parts
+        return b"%b%b%b%d\r\n%b%b%b%b\r\n" % (
+            before[: -len(_LENGTH_NAME)],
+            extra,
+            _LENGTH_NAME,
+            length,
+            cookies,
+            after[2:],
+            _date_server_lines(),
+            connection,
+        )
     head = b"%b%d%b%b%b\r\n" % (parts[0], length, parts[1], _date_server_lines(), connection)
     if len(_HEADS) < 256:
         _HEADS[hkey] = head

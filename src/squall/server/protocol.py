@@ -46,6 +46,7 @@ import logging
 import sys
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from squall.h1.errors import ProtocolError
@@ -55,6 +56,7 @@ from squall.h1.writer import (
     _date_server_lines,
     chunk,
     render_head,
+    render_lines,
     render_simple_head,
 )
 from squall.http.status import reason_for
@@ -715,6 +717,8 @@ class HttpProtocol(asyncio.Protocol):
         body: bytes,
         head_only: bool,
         keep_alive: bool | None,
+        extra: Sequence[tuple[str, str]] = (),
+        cookies: Sequence[tuple[str, str]] = (),
     ) -> None:
         current = self._current
         if (  # PERF: _connection() inlined for the common case
@@ -732,7 +736,19 @@ class HttpProtocol(asyncio.Protocol):
             value = self._connection(version, keep_alive)
             connection = b"Connection: %s\r\n" % value.encode() if value else b""
         size = len(body)
-        head = render_simple_head(version, status, reason, content_type, size, connection)
+        if extra or cookies:
+            head = render_simple_head(
+                version,
+                status,
+                reason,
+                content_type,
+                size,
+                connection,
+                render_lines(extra) if extra else b"",
+                render_lines(cookies) if cookies else b"",
+            )
+        else:
+            head = render_simple_head(version, status, reason, content_type, size, connection)
         self._emit(head, b"" if head_only else body)
 
     def _emit(self, head: bytes, body: bytes) -> None:

@@ -168,8 +168,11 @@ class MockedSink:
         body: bytes,
         head_only: bool,
         keep_alive: Any,
+        extra: Any = (),
+        cookies: Any = (),
     ) -> None:
         headers = [("Content-Type", content_type)] if content_type else []
+        headers += [*extra, *cookies]
         self._record(
             "response", (status, reason, headers, b"" if head_only else body), len(body) + 1
         )
