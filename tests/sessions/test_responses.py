@@ -142,3 +142,87 @@ async def test_a_failed_handler_commits_nothing_even_under_an_error_page() -> No
             resp = await client.get("/")
             assert resp.status == 500
             assert "Set-Cookie" not in resp.headers
+
+
+async def test_saved_once_through_the_slow_path(aiohttp_client: Any) -> None:
+    """A compressed Response is sent through prepare(), which runs the request's
+    prepare hook after the middleware saved: still one Set-Cookie."""
+
+    async def handler(request: web.Request) -> web.Response:
+        (await get_session(request))["x"] = 1
+        resp = web.Response(text="ok" * 100)
+        resp.enable_compression()
+        return resp
+
+    app = web.Application()
+    setup(app, SimpleCookieStorage())
+    app.router.add_get("/", handler)
+    client = await aiohttp_client(app)
+    resp = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip"
+    assert await resp.text() == "ok" * 100
+    assert len(resp.headers.getall("Set-Cookie")) == 1
+
+
+async def test_setup_adds_no_app_wide_prepare_hook(aiohttp_client: Any) -> None:
+    """The hook is the request's own: the parent application of a sub-app with
+    sessions keeps its signal empty (an app-wide hook sent every response of every
+    route through the slower prepare path, sessions or not)."""
+    sub = web.Application()
+    setup(sub, SimpleCookieStorage())
+    sub.router.add_get("/stream", stream_prepared_by_handler)
+    app = web.Application()
+    app.add_subapp("/s/", sub)
+
+    async def bare(request: web.Request) -> web.Response:
+        return web.Response(text="bare")
+
+    app.router.add_get("/bare", bare)
+    client = await aiohttp_client(app)
+    assert len(app.on_response_prepare) == len(sub.on_response_prepare) == 0
+    assert not app._has_prepare_hooks
+    assert await (await client.get("/bare")).text() == "bare"
+    resp = await client.get("/s/stream")  # and a stream in the sub-app is still saved
+    assert await resp.read() == b"chunk"
+    assert '"streamed": 1' in (cookie_of(resp) or "")
+
+
+async def test_a_change_after_the_middleware_is_not_saved(aiohttp_client: Any) -> None:
+    """As aiohttp_session: what an outer middleware changes once the session
+    middleware has returned does not reach the cookie."""
+
+    @web.middleware
+    async def outer(request: web.Request, handler: Any) -> web.StreamResponse:
+        resp = await handler(request)
+        (await get_session(request))["late"] = 1
+        return resp
+
+    async def handler(request: web.Request) -> web.Response:
+        await get_session(request)  # loaded, not changed
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[outer])
+    setup(app, SimpleCookieStorage())
+    app.router.add_get("/", handler)
+    client = await aiohttp_client(app)
+    resp = await client.get("/")
+    assert await resp.text() == "ok"
+    assert cookie_of(resp) is None
+
+
+async def test_a_cloned_request_keeps_the_prepare_hook(aiohttp_client: Any) -> None:
+    """A middleware inside the session middleware that passes on ``request.clone()``:
+    the stream the handler prepares still carries the session."""
+
+    @web.middleware
+    async def cloning(request: web.Request, handler: Any) -> web.StreamResponse:
+        return await handler(request.clone())
+
+    app = web.Application()
+    setup(app, SimpleCookieStorage())
+    app.middlewares.append(cloning)  # inside the session middleware
+    app.router.add_get("/stream", stream_prepared_by_handler)
+    client = await aiohttp_client(app)
+    resp = await client.get("/stream")
+    assert await resp.read() == b"chunk"
+    assert '"streamed": 1' in (cookie_of(resp) or "")

@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 from squall.framework.exceptions import HTTPServiceUnavailable
 from squall.framework.request import Request
 from squall.framework.response import StreamResponse
+from squall.sessions.redis_wire import RedisWire
 from squall.sessions.session import Session
 from squall.sessions.storage import AbstractStorage, log
 
@@ -80,13 +81,41 @@ class RedisStorage(AbstractStorage):
             raise TypeError(f"Expected redis.asyncio.Redis got {type(redis_pool)}")
         self._key_factory = key_factory
         self._redis = redis_pool
+        # PERF: a plain client's commands go pipelined on one connection of its
+        # pool (redis_wire.py: 34-41 -> ~9 µs of CPU per command); others through it
+        self._wire = RedisWire(redis_pool) if RedisWire.usable(redis_pool) else None
+
+    async def _get(self, key: str) -> Any:
+        wire = self._wire
+        if wire is None:
+            return await self._redis.get(key)
+        return await wire.execute("GET", key)
+
+    async def _set(self, key: str, data: str, ex: int | None, xx: bool = False) -> bool:
+        """SET as redis-py sends it; False when ``xx`` and the key did not exist."""
+        wire = self._wire
+        if wire is None:
+            return bool(await self._redis.set(key, data, ex=ex, xx=xx))
+        args: tuple[str | int, ...] = ("SET", key, data)
+        if ex is not None:
+            args += ("EX", ex)
+        if xx:
+            args += ("XX",)
+        return await wire.execute(*args) is not None
+
+    async def _delete(self, key: str) -> None:
+        wire = self._wire
+        if wire is None:
+            await self._redis.delete(key)
+        else:
+            await wire.execute("DEL", key)
 
     async def load_session(self, request: Request) -> Session:
         key = self.load_cookie(request)
         if key is None:
             return Session(None, data=None, new=True, max_age=self.max_age)
         try:
-            raw = await self._redis.get(self.cookie_name + "_" + key)
+            raw = await self._get(self.cookie_name + "_" + key)
         except (RedisError, OSError) as error:  # down, refused, timed out, a reply error
             _unavailable("load", error)
         if raw is None:  # unknown or expired identity: a new one is made on saving
@@ -108,20 +137,20 @@ class RedisStorage(AbstractStorage):
             if session.empty:
                 # invalidate(): the record goes with the cookie
                 if key is not None:
-                    await self._redis.delete(self.cookie_name + "_" + str(key))
+                    await self._delete(self.cookie_name + "_" + str(key))
                 self.save_cookie(response, "", max_age=session.max_age)
                 return
             data = self._encode(session)
             if key is None or session.new:
                 key = self._key_factory() if key is None else str(key)
-                await self._redis.set(self.cookie_name + "_" + key, data, ex=session.max_age)
+                await self._set(self.cookie_name + "_" + key, data, session.max_age)
             else:
                 # SECURITY: a loaded session is written back only while its record
                 # exists (xx): a logout (or expiry) that deleted it during this
                 # request must not be undone by the request saving its copy
                 key = str(key)
-                stored = await self._redis.set(
-                    self.cookie_name + "_" + key, data, ex=session.max_age, xx=True
+                stored = await self._set(
+                    self.cookie_name + "_" + key, data, session.max_age, xx=True
                 )
                 if not stored:
                     return
