@@ -15,9 +15,9 @@ The connection stays borrowed from the pool while it lives (so only a pool of 16
 connections or more is used this way, see ``RedisWire.usable``); ``Redis.aclose()``
 (or the pool's ``disconnect()``) closes it as any of the pool's connections, and the
 next command borrows a new one. The opening runs in a task of its own, so a request
-that goes away while it waits does not fail the others waiting with it. A connection
-that closes fails the commands waiting on it (the storage answers 503) unless the
-reply was still to come, then the command is sent once more on a new one.
+that goes away while it waits does not fail the others waiting with it. The commands
+waiting on a connection that closes are sent once more on a new one (the three are
+idempotent); a second failure, or a failure to connect, is the storage's 503.
 
 SECURITY: a reply that is not RESP, or a reply nobody waits for, closes the connection
 (the order of replies can no longer be trusted); with ``socket_timeout`` set on the
