@@ -8,11 +8,18 @@ sub-app's lifecycle signals run with the parent's.
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from typing import Any
 
+import aiohttp
+import aiohttp.test_utils
 import pytest
+from aiohttp import web as aiohttp_web
+
+from squall import testing as squall_testing
+from squall import web as squall_web
 
 from ._wire import build, same
 
@@ -623,3 +630,53 @@ def test_url_for_keeps_the_path_as_registered(webmod: Any) -> None:
     app.add_subapp("/a%2Fb", sub)
     urls += [str(sub.router["p"].url_for()), str(sub.router["d"].url_for(x="1 2"))]
     assert urls == ["/a%2Fb", "/x%25y", "/q+r", "/plain", "/a%2Fb/plain", "/a%2Fb/d/1%202"]
+
+
+@pytest.mark.parametrize("with_mw", list(itertools.product([False, True], repeat=3)))
+async def test_request_app_in_nested_apps_as_aiohttp(with_mw: tuple[bool, bool, bool]) -> None:
+    """``request.app`` seen by each app's middleware and by the handler, three apps
+    deep, for every placement of middlewares: the same as on aiohttp (Squall enters
+    only the apps that need it)."""
+
+    async def seen_on(webmod: Any) -> list[str]:
+        seen: list[str] = []
+        names: dict[int, str] = {}
+
+        def make_mw(label: str) -> Any:
+            @webmod.middleware
+            async def mw(request: Any, handler: Any) -> Any:
+                seen.append(f"{label}:{names[id(request.app)]}")
+                resp = await handler(request)
+                seen.append(f"{label}-after:{names[id(request.app)]}")
+                return resp
+
+            return mw
+
+        apps = []
+        for label, on in zip(("root", "sub", "leaf"), with_mw, strict=True):
+            app = webmod.Application(middlewares=[make_mw(label)] if on else [])
+            names[id(app)] = label
+            apps.append(app)
+
+        async def handler(request: Any) -> Any:
+            seen.append(f"handler:{names[id(request.app)]}")
+            return webmod.Response(text="ok")
+
+        apps[2].router.add_get("/h", handler)
+        apps[1].add_subapp("/leaf", apps[2])
+        apps[0].add_subapp("/sub", apps[1])
+        server: Any
+        if webmod is aiohttp_web:
+            server = aiohttp.test_utils.TestServer(apps[0])
+        else:
+            server = squall_testing.TestServer(apps[0])
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{server.port}/sub/leaf/h") as resp:
+                    assert resp.status == 200
+        finally:
+            await server.close()
+        return seen
+
+    assert await seen_on(squall_web) == await seen_on(aiohttp_web)

@@ -408,10 +408,16 @@ class Application(MutableMapping[Any, Any]):
                 for mw in reversed(self._middlewares):
                     chained = update_wrapper(partial(mw, handler=chained), chained)
             else:
-                for app in reversed(apps):
+                for index in range(len(apps) - 1, -1, -1):
+                    app = apps[index]
                     for mw in reversed(app._middlewares):
                         chained = update_wrapper(partial(mw, handler=chained), chained)
-                    chained = update_wrapper(partial(app._enter, handler=chained), chained)
+                    # PERF: request.app is the app whose middlewares run, and the
+                    # innermost one (match info's default) for the handler: an app is
+                    # entered only if it has middlewares or must take request.app back
+                    # from an outer app's (0.7 us a layer, in process)
+                    if app._middlewares or any(a._middlewares for a in apps[:index]):
+                        chained = update_wrapper(partial(app._enter, handler=chained), chained)
             # a 404/405 has a new route each time: caching it would only fill the cache
             if not isinstance(route, SystemRoute) and len(self._chain_cache) < 1024:
                 self._chain_cache[key] = chained
