@@ -539,17 +539,22 @@ async def test_app_runner_auto_decompress(webmod: Any, auto_decompress: bool) ->
     assert reply.body == str(len(PLAIN) if auto_decompress else len(CODED)).encode()
 
 
-async def test_handler_args_win_over_the_runner(webmod: Any) -> None:
-    app = _length_app(webmod)
-    app._handler_args = {"auto_decompress": True}  # as Application(handler_args=...)
-    runner = webmod.AppRunner(app, auto_decompress=False)
+async def _gzip_through(webmod: Any, runner: Any) -> Any:
+    """The gzip-coded request through ``runner`` served on a port of its own."""
     await runner.setup()
     try:
         site = webmod.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        reply = await exchange(runner.addresses[0][1], _gzip_request())
+        return await exchange(runner.addresses[0][1], _gzip_request())
     finally:
         await runner.cleanup()
+
+
+async def test_handler_args_win_over_the_runner(webmod: Any) -> None:
+    app = _length_app(webmod)
+    app._handler_args = {"auto_decompress": True}  # as Application(handler_args=...)
+    runner = webmod.AppRunner(app, auto_decompress=False)
+    reply = await _gzip_through(webmod, runner)
     assert reply.body == str(len(PLAIN)).encode()
 
 
@@ -592,13 +597,7 @@ async def test_low_level_server_auto_decompress(webmod: Any, auto_decompress: bo
 
     server = webmod.Server(handler, auto_decompress=auto_decompress)
     runner = webmod.ServerRunner(server)
-    await runner.setup()
-    try:
-        site = webmod.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        reply = await exchange(runner.addresses[0][1], _gzip_request())
-    finally:
-        await runner.cleanup()
+    reply = await _gzip_through(webmod, runner)
     assert reply.body == str(len(PLAIN) if auto_decompress else len(CODED)).encode()
 
 

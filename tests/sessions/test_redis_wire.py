@@ -20,8 +20,12 @@ from squall.sessions.redis_storage import RedisStorage
 from squall.sessions.redis_wire import _INCOMPLETE, RedisWire, _Pipe, pack, parse
 
 
-def count_app(storage: RedisStorage) -> web.Application:
+def count_app(storage: RedisStorage, before: Any = None) -> web.Application:
+    """``/count`` counts the session's visits; ``before(request)`` is awaited first."""
+
     async def count(request: web.Request) -> web.Response:
+        if before is not None:
+            await before(request)
         session = await get_session(request)
         session["n"] = session.get("n", 0) + 1
         return web.Response(text=str(session["n"]))
@@ -175,18 +179,12 @@ async def test_a_bounded_pool_keeps_redis_py_s_path(
     storage = RedisStorage(app_redis)
     assert storage._wire is None
 
-    async def also_uses_redis(request: web.Request) -> web.Response:
+    async def also_uses_redis(request: web.Request) -> None:
         await app_redis.incr("hits")
-        session = await get_session(request)
-        session["n"] = session.get("n", 0) + 1
-        return web.Response(text=str(session["n"]))
 
-    app = web.Application()
-    setup(app, storage)
-    app.router.add_get("/", also_uses_redis)
-    client = await aiohttp_client(app)
+    client = await aiohttp_client(count_app(storage, before=also_uses_redis))
     for n in ("1", "2"):
-        resp = await client.get("/")
+        resp = await client.get("/count")
         assert (resp.status, await resp.text()) == (200, n)
     await app_redis.aclose()
 
