@@ -39,6 +39,7 @@ from typing import Any
 
 from squall.framework.request import Request
 from squall.framework.response import StreamResponse
+from squall.sessions.fernet_seal import Sealer
 from squall.sessions.session import Session
 from squall.sessions.storage import AbstractStorage, log
 
@@ -98,6 +99,7 @@ class EncryptedCookieStorage(AbstractStorage):
                 raise ValueError("EncryptedCookieStorage needs at least one key")
         self._fernets = [_fernet(key) for key in keys]
         self._fernet = self._fernets[0]  # the sealing key (aiohttp_session's attribute)
+        self._sealer = Sealer.for_fernet(self._fernet)  # its seal, faster (None: Fernet's)
         # token text -> (plaintext, the token's timestamp, opened with an older key)
         self._opened: OrderedDict[str, tuple[bytes, int, bool]] = OrderedDict()
 
@@ -180,7 +182,15 @@ class EncryptedCookieStorage(AbstractStorage):
         cookie_data = self._encode(session).encode("utf-8")
         now = int(time.time())  # as Fernet.encrypt() takes it
         box = self._fernet
-        token = box.encrypt_at_time(cookie_data, now).decode("ascii")
-        if box is self._fernets[0]:  # (not if someone swapped _fernet: Fernet decides)
+        if box is not self._fernets[0]:  # someone swapped _fernet: Fernet decides
+            token = box.encrypt_at_time(cookie_data, now).decode("ascii")
+        else:
+            sealer = self._sealer
+            sealed = (
+                box.encrypt_at_time(cookie_data, now)
+                if sealer is None
+                else sealer.seal(cookie_data, now)
+            )
+            token = sealed.decode("ascii")
             self._remember(token, cookie_data, now, False)
         self.save_cookie(response, token, max_age=session.max_age)
