@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
+import logging
+import pickle
 import threading
 import time
 from typing import Any
@@ -16,6 +19,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from squall.sessions import fernet_seal
 from squall.sessions.cookie_storage import EncryptedCookieStorage
 from squall.sessions.fernet_seal import Sealer
 from squall.sessions.session import Session
@@ -56,6 +60,26 @@ def test_every_length_opens_with_fernet() -> None:
         padding = bytes([16 - size % 16]) * (16 - size % 16)
         assert ciphertext == fresh.update(plain + padding) + fresh.finalize()
     assert len(seal._contexts) == 1  # one encryptor did it all
+
+
+def test_byte_for_byte_fernet_with_the_same_iv(monkeypatch: Any) -> None:
+    """With os.urandom's IV known, each token is the very token Fernet writes with
+    that IV (url-safe base64 included), and the IV is os.urandom's 16 bytes."""
+    seal = sealer()
+    ivs: list[bytes] = []
+    real = fernet_seal.os.urandom
+
+    def urandom(n: int) -> bytes:
+        assert n == 16
+        ivs.append(real(n))
+        return ivs[-1]
+
+    monkeypatch.setattr(fernet_seal.os, "urandom", urandom)
+    for size in (0, 1, 15, 16, 17, 31, 32, 33, 67, 200, 1000):
+        plain = real(size)
+        token = seal.seal(plain, T0 - size)
+        assert token == BOX._encrypt_from_parts(plain, T0 - size, ivs[-1])
+        assert parts(token)[1] == ivs[-1]
 
 
 def test_random_iv_per_token() -> None:
@@ -109,6 +133,18 @@ def test_threads_share_a_sealer() -> None:
     assert 1 <= len(seal._contexts) <= 4
 
 
+def test_a_taken_encryptor_means_a_new_one() -> None:
+    """While another thread holds the kept encryptor, a seal makes (and checks) its
+    own, which is then kept too."""
+    seal = sealer()
+    held = seal._contexts.pop()
+    token = seal.seal(b"while the other is busy", T0)
+    assert BOX.decrypt_at_time(token, ttl=10, current_time=T0) == b"while the other is busy"
+    seal._contexts.append(held)
+    assert len(seal._contexts) == 2
+    assert all(BOX.decrypt(seal.seal(b"x" * i, T0)) for i in range(1, 5))
+
+
 class _Unchained(Sealer):
     """An encryptor that restarts at a zero IV for each token (forgets its last block)."""
 
@@ -118,8 +154,29 @@ class _Unchained(Sealer):
 
 
 def test_an_encryptor_that_does_not_chain_is_refused() -> None:
+    """At the start (no sealer: Fernet seals), and when a seal makes a new one."""
     assert _Unchained.for_fernet(BOX) is None
-    assert Sealer.for_fernet(BOX) is not None
+    seal = sealer()
+    seal.__class__ = _Unchained
+    seal._contexts.clear()
+    with pytest.raises(ValueError, match="does not chain"):
+        seal.seal(b"data", T0)
+
+
+def test_a_fernet_subclass_seals_itself() -> None:
+    """A subclass's own encrypt_at_time is what a storage given it calls."""
+    calls: list[bytes] = []
+
+    class Audited(Fernet):
+        def encrypt_at_time(self, data: bytes, current_time: int) -> bytes:
+            calls.append(data)
+            return super().encrypt_at_time(data, current_time)
+
+    assert Sealer.for_fernet(Audited(KEY)) is None
+    storage = EncryptedCookieStorage(Audited(KEY))
+    token = save(storage, {"user": "alice"})
+    assert len(calls) == 1
+    assert json.loads(BOX.decrypt(token))["session"] == {"user": "alice"}
 
 
 def test_keys_it_cannot_read_are_left_to_fernet() -> None:
@@ -162,24 +219,67 @@ def test_storage_seals_with_fernet_without_a_sealer(monkeypatch: Any) -> None:
         return real(self, data, now)
 
     monkeypatch.setattr(Fernet, "encrypt_at_time", spy)
-    response = Response()
-    session = Session(None, data={"created": T0, "session": {"a": 1}}, new=False)
-    session["b"] = 2
-    asyncio.run(storage.save_session(None, response, session))  # type: ignore[arg-type]
+    token = save(storage, {"a": 1, "b": 2})
     assert len(calls) == 1
-    cookie = response.headers["Set-Cookie"]
-    token = cookie.split("=", 1)[1].split(";")[0].strip('"')
     assert json.loads(BOX.decrypt(token))["session"] == {"a": 1, "b": 2}
 
 
 def test_storage_uses_its_sealer(monkeypatch: Any) -> None:
     """The default storage seals with its Sealer, not through Fernet."""
     storage = EncryptedCookieStorage(KEY.decode())
-    assert isinstance(storage._sealer, Sealer)
+    assert storage._sealer is not None and isinstance(storage._sealer[1], Sealer)
     monkeypatch.setattr(Fernet, "encrypt_at_time", None)  # would fail if called
+    token = save(storage, {"user": "alice"})
+    assert json.loads(BOX.decrypt(token))["session"] == {"user": "alice"}
+
+
+def save(storage: EncryptedCookieStorage, data: dict[str, Any]) -> str:
+    """The token ``storage`` seals for a changed session holding ``data``."""
     response = Response()
     session = Session(None, data={"created": T0, "session": {}}, new=False)
-    session["user"] = "alice"
+    session.update(data)
     asyncio.run(storage.save_session(None, response, session))  # type: ignore[arg-type]
-    token = response.headers["Set-Cookie"].split("=", 1)[1].split(";")[0].strip('"')
-    assert json.loads(BOX.decrypt(token))["session"] == {"user": "alice"}
+    return response.headers["Set-Cookie"].split("=", 1)[1].split(";")[0].strip('"')
+
+
+def test_a_failing_sealer_hands_over_to_fernet(caplog: Any) -> None:
+    """An encryptor found holding blocks back: the response still gets a token
+    (Fernet's), an error is logged once, and Fernet seals from then on."""
+
+    class Holding:
+        def update(self, data: bytes) -> bytes:
+            return data[:-16]
+
+    storage = EncryptedCookieStorage(KEY.decode())
+    assert storage._sealer is not None
+    storage._sealer[1]._contexts[:] = [(Holding(), 0)]  # type: ignore[list-item]
+    with caplog.at_level(logging.ERROR, logger="squall.sessions"):
+        token = save(storage, {"n": 1})
+    assert json.loads(BOX.decrypt(token))["session"] == {"n": 1}
+    assert storage._sealer is None
+    assert [r.message for r in caplog.records] == ["Sealing session cookies with Fernet"]
+    assert json.loads(BOX.decrypt(save(storage, {"n": 2})))["session"] == {"n": 2}
+
+
+def test_a_key_swapped_by_hand_seals_with_the_new_key() -> None:
+    """``_fernet`` and ``_fernets`` replaced (a key reloaded by hand): tokens are the
+    new key's, not the sealer's old one."""
+    storage = EncryptedCookieStorage(KEY.decode())
+    other = Fernet(Fernet.generate_key())
+    storage._fernets = [other]
+    storage._fernet = other
+    token = save(storage, {"user": "bob"})
+    assert json.loads(other.decrypt(token))["session"] == {"user": "bob"}
+    with pytest.raises(InvalidToken):
+        BOX.decrypt(token)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_storage_copies(how: str) -> None:
+    """A storage can be deep-copied and pickled (as aiohttp_session's can); the copy
+    seals with its own sealer, tokens the key opens."""
+    storage = EncryptedCookieStorage(KEY.decode())
+    twin = copy.deepcopy(storage) if how == "deepcopy" else pickle.loads(pickle.dumps(storage))
+    assert twin._sealer is not None and twin._sealer[1] is not storage._sealer[1]  # type: ignore[index]
+    assert len(twin._sealer[1]._contexts) == 1  # made, and so checked, as it was copied
+    assert json.loads(BOX.decrypt(save(twin, {"copied": how})))["session"] == {"copied": how}

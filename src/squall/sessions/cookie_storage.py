@@ -99,7 +99,9 @@ class EncryptedCookieStorage(AbstractStorage):
                 raise ValueError("EncryptedCookieStorage needs at least one key")
         self._fernets = [_fernet(key) for key in keys]
         self._fernet = self._fernets[0]  # the sealing key (aiohttp_session's attribute)
-        self._sealer = Sealer.for_fernet(self._fernet)  # its seal, faster (None: Fernet's)
+        # the key's faster seal, with the Fernet it is for (None: Fernet seals)
+        sealer = Sealer.for_fernet(self._fernet)
+        self._sealer = None if sealer is None else (self._fernet, sealer)
         # token text -> (plaintext, the token's timestamp, opened with an older key)
         self._opened: OrderedDict[str, tuple[bytes, int, bool]] = OrderedDict()
 
@@ -182,15 +184,17 @@ class EncryptedCookieStorage(AbstractStorage):
         cookie_data = self._encode(session).encode("utf-8")
         now = int(time.time())  # as Fernet.encrypt() takes it
         box = self._fernet
-        if box is not self._fernets[0]:  # someone swapped _fernet: Fernet decides
-            token = box.encrypt_at_time(cookie_data, now).decode("ascii")
-        else:
-            sealer = self._sealer
-            sealed = (
-                box.encrypt_at_time(cookie_data, now)
-                if sealer is None
-                else sealer.seal(cookie_data, now)
-            )
-            token = sealed.decode("ascii")
+        sealer = self._sealer
+        if sealer is not None and sealer[0] is box:
+            try:
+                sealed = sealer[1].seal(cookie_data, now)
+            except ValueError:  # an encryptor failed its check: Fernet from now on
+                log.error("Sealing session cookies with Fernet", exc_info=True)
+                self._sealer = None
+                sealed = box.encrypt_at_time(cookie_data, now)
+        else:  # (someone swapped _fernet: its own seal)
+            sealed = box.encrypt_at_time(cookie_data, now)
+        token = sealed.decode("ascii")
+        if box is self._fernets[0]:
             self._remember(token, cookie_data, now, False)
         self.save_cookie(response, token, max_age=session.max_age)

@@ -17,8 +17,10 @@ object set-up, about 7% of an encrypted-cookie request on the wire. Here:
   the first; a kept encryptor's previous block is the last ciphertext block it
   wrote (known: it was returned). So feeding ``first XOR IV XOR last`` as the first
   block encrypts ``E(first XOR IV)``: the same bytes a fresh encryptor with that IV
-  writes, IV from ``os.urandom`` as in Fernet. A context is checked against fresh
-  encryptors when it is made, and refused (Fernet does the work) if it differs;
+  writes, IV from ``os.urandom`` as in Fernet. Each encryptor is checked against
+  fresh ones when it is made: a storage whose first one fails the check leaves the
+  work to Fernet, and a later one failing (or an encryptor holding blocks back) is a
+  ValueError, after which the storage goes back to Fernet too;
 - the HMAC's keyed inner and outer SHA-256 states are computed once and copied
   (RFC 2104, what the standard library's ``hmac.HMAC`` does);
 - padding and base64 are a byte join and ``binascii``.
@@ -50,6 +52,7 @@ class Sealer:
     def __init__(self, signing_key: bytes, encryption_key: bytes) -> None:
         if len(signing_key) != 16 or len(encryption_key) != 16:
             raise ValueError("Fernet keys are 16 bytes for signing and 16 for encryption")
+        self._keys = (signing_key, encryption_key)
         block = 64  # SHA-256's block size: a 16-byte key is zero-padded to it
         padded = signing_key.ljust(block, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
@@ -60,23 +63,35 @@ class Sealer:
 
     @classmethod
     def for_fernet(cls, box: Fernet) -> Sealer | None:
-        """The sealer for ``box``'s key, or None when this version of the
-        cryptography package does not keep the key where it is read from here, or
-        its CBC encryptors do not chain as the module's docstring says."""
+        """The sealer for ``box``'s key, or None: for a subclass of Fernet (its own
+        ``encrypt_at_time`` decides), when this version of the cryptography package
+        does not keep the key where it is read from here, or when its CBC encryptors
+        do not chain as the module's docstring says."""
+        if type(box) is not Fernet:
+            return None
         signing = getattr(box, "_signing_key", None)
         encryption = getattr(box, "_encryption_key", None)
         if not isinstance(signing, bytes) or not isinstance(encryption, bytes):
             return None
         try:
-            sealer = cls(signing, encryption)
-            sealer._contexts.append(sealer._new_context())
+            return cls._checked(signing, encryption)
         except ValueError:
             return None
+
+    @classmethod
+    def _checked(cls, signing_key: bytes, encryption_key: bytes) -> Sealer:
+        """A sealer with its first encryptor made (and so checked)."""
+        sealer = cls(signing_key, encryption_key)
+        sealer._contexts.append(sealer._new_context())
         return sealer
 
+    def __reduce__(self) -> tuple[object, tuple[bytes, bytes]]:
+        # the hash states and the encryptors do not pickle: a copy makes its own
+        return Sealer._checked, self._keys
+
     def _new_context(self) -> tuple[CipherContext, int]:
-        """A CBC encryptor with an all-zero last block, checked: two tokens through it
-        must be what fresh encryptors with their IVs write."""
+        """A CBC encryptor and its last ciphertext block, checked: two tokens through
+        it must be what fresh encryptors with their IVs write."""
         context = Cipher(self._aes, modes.CBC(bytes(_BLOCK))).encryptor()
         last = 0
         for size in (5, 40):  # one block, then three
