@@ -375,7 +375,7 @@ class Response(StreamResponse):
             and request._head.method != "CONNECT"
             and (body or request._head.method != "HEAD")  # an empty HEAD: rule 3 of _frame
         ):
-            if self._hdrs is None and not self._cookies:
+            if self._hdrs is None and not self._cookies and not self._plain_cookies:
                 # PERF: nobody touched the headers: the head is four known lines.
                 request._sink.send_simple(
                     request._head.version,
@@ -458,12 +458,10 @@ class Response(StreamResponse):
         if head and content_type is None:
             return None
         cookies: list[tuple[str, str]] = []
-        if self._cookies:
-            for morsel in self._cookies.values():  # into the headers, as _head_items does
-                value = morsel.OutputString()
+        if self._cookies or self._plain_cookies:
+            for value in self._cookie_lines():  # into the headers, as _head_items does
                 headers.add(_SET_COOKIE, value)
                 cookies.append((_SET_COOKIE, value))
-            self._cookies = None
         return content_type, fields, cookies
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:

@@ -30,7 +30,7 @@ from squall.framework.compression import (
 from squall.framework.keys import TypedKey
 from squall.http import hdrs
 from squall.http.connection import asks_close
-from squall.http.cookies import set_morsel
+from squall.http.cookies import plain_set_cookie, set_morsel
 from squall.http.dates import format_http_date, http_date_now, parse_http_date
 from squall.http.encoding import IDENTITY, choose_coding
 from squall.http.etag import ETag
@@ -85,6 +85,9 @@ class StreamResponse(MutableMapping[Any, Any]):
     _hdrs: CIMultiDict[str] | None = None
     _lazy_ctype: str | None = None
     _cookies: SimpleCookie | None = None
+    # cookies set while there is no jar, by name: the Set-Cookie value and the
+    # arguments (to build their Morsels if someone asks for the jar); see set_cookie
+    _plain_cookies: dict[str, tuple[str, tuple[Any, ...]]] | None = None
     _state: dict[Any, Any] | None = None
     _req: BaseRequest | None = None
     _sink: ResponseSink | None = None
@@ -368,8 +371,23 @@ class StreamResponse(MutableMapping[Any, Any]):
     @property
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
-            self._cookies = SimpleCookie()
+            jar = self._cookies = SimpleCookie()
+            plain = self._plain_cookies
+            if plain is not None:  # their Morsels, made as set_cookie would have
+                self._plain_cookies = None
+                for name, (_, args) in plain.items():
+                    _add_morsel(jar, name, args)
         return self._cookies
+
+    def _cookie_lines(self) -> list[str]:
+        """The Set-Cookie values of the cookies set, in order; none kept after."""
+        plain = self._plain_cookies
+        if plain is not None:
+            self._plain_cookies = None
+            return [line for line, _ in plain.values()]
+        jar = self._cookies
+        self._cookies = None
+        return [morsel.OutputString() for morsel in jar.values()] if jar else []
 
     def set_cookie(
         self,
@@ -387,20 +405,22 @@ class StreamResponse(MutableMapping[Any, Any]):
         partitioned: bool | None = None,
     ) -> None:
         """Set a cookie on the client (a ``Set-Cookie`` header)."""
-        set_morsel(
-            self.cookies,
-            name,
-            value,
-            expires=expires,
-            domain=domain,
-            max_age=max_age,
-            path=path,
-            secure=secure,
-            httponly=httponly,
-            version=version,
-            samesite=samesite,
-            partitioned=partitioned,
-        )
+        del partitioned  # (accepted, not written: see set_morsel)
+        args = (value, expires, domain, max_age, path, secure, httponly, version, samesite)
+        if self._cookies is None:
+            plain = self._plain_cookies
+            if plain is None or name not in plain:
+                # PERF: a first cookie of this name with plain arguments is kept as
+                # its header line, and a Morsel made only if ``cookies`` is read
+                # (a Response with one cookie: 5.3 -> 2.1 µs in process)
+                line = plain_set_cookie(name, *args)
+                if line is not None:
+                    if plain is None:
+                        self._plain_cookies = {name: (line, args)}
+                    else:
+                        plain[name] = (line, args)
+                    return
+        _add_morsel(self.cookies, name, args)
 
     def del_cookie(
         self,
@@ -493,16 +513,14 @@ class StreamResponse(MutableMapping[Any, Any]):
             items = [kv for kv in headers.items() if kv[0].lower() not in drop]
         else:
             items = list(headers.items())
-        if self._cookies:
+        if self._cookies or self._plain_cookies:
             # aiohttp's order: after a whole body's Content-Length, before a
             # Transfer-Encoding; kept in the headers too (an access log reads them)
             if extra and extra[0][0] == _CONTENT_LENGTH:
                 items.append(extra.pop(0))
-            for morsel in self._cookies.values():
-                value = morsel.OutputString()
+            for value in self._cookie_lines():
                 headers.add(_SET_COOKIE, value)
                 items.append((_SET_COOKIE, value))
-            self._cookies = None
         items += extra
         if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
             # RFC 9110 8.3: a default type only for a body that may be non-empty
@@ -688,3 +706,21 @@ class StreamResponse(MutableMapping[Any, Any]):
         else:
             info = "not prepared"
         return f"<{self.__class__.__name__} {self.reason} {info}>"
+
+
+def _add_morsel(jar: SimpleCookie, name: str, args: tuple[Any, ...]) -> None:
+    """``set_morsel`` with ``set_cookie``'s arguments as it keeps them."""
+    value, expires, domain, max_age, path, secure, httponly, version, samesite = args
+    set_morsel(
+        jar,
+        name,
+        value,
+        expires=expires,
+        domain=domain,
+        max_age=max_age,
+        path=path,
+        secure=secure,
+        httponly=httponly,
+        version=version,
+        samesite=samesite,
+    )
