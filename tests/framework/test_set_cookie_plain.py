@@ -23,15 +23,17 @@ from squall.http.cookies import plain_set_cookie, set_morsel
 
 from ._wire import same, serve
 
-NAMES = ["sid", "a-b_c.d", "Path", "expires", "HTTPONLY", "a b", "a=b", "é", "", "x"]
-VALUES = ["v", "abc123", "", "a b", 'a"b', "a;b", "é", "a,b", "tok==", "a\\b", "\x01"]
-EXPIRES = [None, "", "Thu, 01 Jan 1970 00:00:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT", "a;b"]
-DOMAINS = [None, "", "example.com", ".x.org", "a\x7fb"]
+NAMES: list[Any] = ["sid", "a-b_c.d", "Path", "expires", "HTTPONLY", "a b", "a=b", "é", "", "x", 5]
+VALUES: list[Any] = ["v", "abc123", "", "a b", 'a"b', "a;b", "é", "a,b", "tok==", "a\\b", "\x01"]
+VALUES += ["x/y", "a@b", "{}", "?", "(a)", "<[]>", 5, None, 0.5]
+EXPIRES: list[Any] = [None, "", "Thu, 01 Jan 1970 00:00:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT"]
+EXPIRES += ["a;b", 5]
+DOMAINS: list[Any] = [None, "", "example.com", ".x.org", "a\x7fb", False, 0]
 MAX_AGES: list[Any] = [None, 0, 3600, -1, "60", "", True, "1;2"]
 PATHS: list[Any] = ["/", "", "/a b", "/x;y", None, "/é"]
 FLAGS: list[Any] = [None, True, False, 1, ""]
-VERSIONS = [None, "1", ""]
-SITES = [None, "Lax", "Strict", "None", "", "x\ny"]
+VERSIONS: list[Any] = [None, "1", "", 1]
+SITES: list[Any] = [None, "Lax", "Strict", "None", "", "x\ny", 1]
 
 ARGS = ["value", "expires", "domain", "max_age", "path", "secure", "httponly", "version"]
 
@@ -53,7 +55,7 @@ def random_args(rng: random.Random) -> dict[str, Any]:
 def outcome(call: Any) -> Any:
     try:
         return call()
-    except (CookieError, TypeError, ValueError) as exc:
+    except (AttributeError, CookieError, TypeError, ValueError) as exc:
         return type(exc)
 
 
@@ -155,6 +157,9 @@ def test_sequences_against_morsels(seed: int) -> None:
             else:
                 assert jar_state(response.cookies) == jar_state(ref.jar)
         assert response._cookie_lines() == ref.lines()
+        # the head took them: nothing left to send twice, an empty jar to read
+        assert response._plain_cookies is None and response._cookie_lines() == []
+        assert len(response.cookies) == 0
 
 
 def test_the_jar_a_handler_reads() -> None:

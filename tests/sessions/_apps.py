@@ -88,8 +88,16 @@ def make_app(stack: Any, storage: Any) -> Any:
         session["seen"] = "boom"
         raise web.HTTPForbidden(text="no")
 
+    async def with_cookie(request: Any) -> Any:
+        session = await sessions.get_session(request)
+        session["theme"] = "dark"
+        response = web.Response(text="set")
+        response.set_cookie("pref", "dark", max_age=60)
+        return response
+
     app = web.Application()
     sessions.setup(app, storage)
+    app.router.add_get("/with-cookie", with_cookie)
     app.router.add_get("/show", show)
     app.router.add_post("/login", login)
     app.router.add_get("/visit", visit)

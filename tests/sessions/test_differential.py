@@ -10,6 +10,7 @@ turns into a 500) the test says so and checks Squall's answer instead.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -196,3 +197,30 @@ async def test_same_answer_redis(case: str, redis: Any) -> None:
         assert theirs[3] == {}
         theirs = (*theirs[:3], None)
     assert ours == theirs
+
+
+async def _set_cookie_names(stack: Any, storage: Any) -> list[bytes]:
+    """The names of the Set-Cookie lines of /with-cookie's head, in the order sent."""
+    async with serve(stack.web, lambda web: make_app(stack, storage)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET /with-cookie HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        finally:
+            writer.close()
+    return [
+        line[len(b"Set-Cookie: ") :].split(b"=")[0]
+        for line in head.split(b"\r\n")
+        if line.startswith(b"Set-Cookie: ")
+    ]
+
+
+@pytest.mark.parametrize("storage", list(STORAGES))
+async def test_the_session_cookie_comes_after_the_handler_s(storage: str) -> None:
+    """aiohttp_session sets the session's cookie with ``set_cookie()`` after the
+    handler returned: its line follows the handler's own cookies. Squall's too."""
+    make_storage = STORAGES[storage][0]
+    ours = await _set_cookie_names(SQUALL, make_storage(SQUALL))
+    theirs = await _set_cookie_names(AIOHTTP, make_storage(AIOHTTP))
+    assert ours == theirs
+    assert ours[0] == b"pref" and len(ours) == 2

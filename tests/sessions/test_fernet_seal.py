@@ -239,7 +239,7 @@ def save(storage: EncryptedCookieStorage, data: dict[str, Any]) -> str:
     session = Session(None, data={"created": T0, "session": {}}, new=False)
     session.update(data)
     asyncio.run(storage.save_session(None, response, session))  # type: ignore[arg-type]
-    return response.headers["Set-Cookie"].split("=", 1)[1].split(";")[0].strip('"')
+    return str(response.cookies[storage.cookie_name].value)
 
 
 def test_a_failing_sealer_hands_over_to_fernet(caplog: Any) -> None:

@@ -405,7 +405,9 @@ class StreamResponse(MutableMapping[Any, Any]):
         partitioned: bool | None = None,
     ) -> None:
         """Set a cookie on the client (a ``Set-Cookie`` header)."""
-        del partitioned  # (accepted, not written: see set_morsel)
+        # (accepted, not written: see set_morsel; if it ever is, plain_set_cookie
+        # must leave a partitioned cookie to Morsels)
+        del partitioned
         args = (value, expires, domain, max_age, path, secure, httponly, version, samesite)
         if self._cookies is None:
             plain = self._plain_cookies

@@ -64,6 +64,10 @@ def _unescape(match: re.Match[str]) -> str:
 
 # A name or value SimpleCookie writes as it is (http.cookies._LegalChars)
 _LEGAL = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~:]+")
+_LEGAL_PREFIX = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~:]*")
+# A value SimpleCookie writes in double quotes with nothing escaped inside: printable
+# ASCII but for '"', "\\", "," and ";" (base64's "=" makes a sealed session's quoted)
+_QUOTED_AS_IS = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~: ()/<=>?@\[\]{}]*")
 # An attribute's value written as it is by every Python's Morsel: printable ASCII, no ";"
 _PLAIN_ATTR = re.compile(r"[ -:<-~]*")
 # Morsel's attribute names (a cookie cannot be called so, in any case)
@@ -88,9 +92,11 @@ def plain_set_cookie(
 ) -> str | None:
     """The ``Set-Cookie`` value ``set_morsel`` gives a new cookie with these
     arguments, ``OutputString()`` of its Morsel, when every argument is plain (a
-    legal name that is no attribute's, a value SimpleCookie does not quote, printable
-    ASCII attributes without ";"); None otherwise. (Morsel writes ";" and more as
-    they are; newer Pythons refuse some of it: those go to Morsel, which decides.)
+    legal name that is no attribute's, a value SimpleCookie writes as it is or in
+    quotes with nothing escaped, printable ASCII attributes without ";", flags that
+    are bools, a max-age that is an int or a str); None otherwise. (Morsel writes
+    ";" and more as they are; newer Pythons refuse some of it: those go to Morsel,
+    which decides.)
 
     Morsel writes its attributes sorted by their keys (comment, domain, expires,
     httponly, max-age, path, samesite, secure, version), an empty one not at all,
@@ -103,11 +109,16 @@ def plain_set_cookie(
         or type(value) is not str
         or _LEGAL.fullmatch(name) is None
         or name.lower() in _RESERVED
-        or _LEGAL.fullmatch(value) is None
         or not _plain_attr(path)
     ):
         return None
-    line = f"{name}={value}"
+    legal = _LEGAL_PREFIX.match(value).end()  # type: ignore[union-attr]  # "*" matches
+    if legal == len(value) and legal:
+        line = f"{name}={value}"
+    elif _QUOTED_AS_IS.fullmatch(value, legal) is not None:  # PERF: the rest only
+        line = f'{name}="{value}"'  # ("" too: SimpleCookie sends "")
+    else:
+        return None
     if domain is not None:
         if not _plain_attr(domain):
             return None
@@ -118,9 +129,14 @@ def plain_set_cookie(
             return None
         if expires:
             line += f"; expires={expires}"
-    if httponly:  # (a flag is written by its name when true, as Morsel does)
-        line += "; HttpOnly"
+    if httponly is not None:
+        if type(httponly) is not bool:  # (what it says could change before it is sent)
+            return None
+        if httponly:
+            line += "; HttpOnly"
     if max_age is not None:
+        if type(max_age) is not int and type(max_age) is not str:
+            return None
         age = str(max_age)  # as set_morsel stores it
         if not _plain_attr(age):
             return None
@@ -133,8 +149,11 @@ def plain_set_cookie(
             return None
         if samesite:
             line += f"; SameSite={samesite}"
-    if secure:
-        line += "; Secure"
+    if secure is not None:
+        if type(secure) is not bool:
+            return None
+        if secure:
+            line += "; Secure"
     if version is not None:
         if not _plain_attr(version):
             return None

@@ -10,9 +10,9 @@ app moved from aiohttp keep their cookies.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any, TypedDict
@@ -23,11 +23,6 @@ from squall.sessions.session import Session, SessionData, is_session_data
 
 log = logging.getLogger("squall.sessions")
 
-# RFC 6265 cookie-octets as Python's SimpleCookie writes them: a value of these goes
-# out as it is, one that also has these (base64's "=") goes out in double quotes.
-_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~:]*")
-_QUOTABLE = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~: ()/<=>?@\[\]{}]*")
-
 
 # PERF: what json.dumps(obj) and json.loads(text) do with their defaults, without
 # their per-call argument checks (the storages' default encoder and decoder)
@@ -35,6 +30,7 @@ _JSON_ENCODE = json.JSONEncoder().encode
 _JSON_DECODE = json.JSONDecoder().decode
 
 
+@functools.lru_cache(maxsize=8)  # PERF: the same second's text for every response in it
 def _expires(when: int) -> str:
     """aiohttp_session's ``expires`` format (dashes, as RFC 850); browsers read it."""
     return time.strftime("%a, %d-%b-%Y %H:%M:%S GMT", time.gmtime(when))
@@ -121,7 +117,6 @@ class AbstractStorage(metaclass=abc.ABCMeta):
         self._max_age = max_age
         self._encoder = encoder
         self._decoder = decoder
-        self._tail: tuple[tuple[object, ...], str] | None = None  # see _add_set_cookie
 
     @property
     def cookie_name(self) -> str:
@@ -184,8 +179,6 @@ class AbstractStorage(metaclass=abc.ABCMeta):
         max_age: int | None = None,
     ) -> None:
         """Set the cookie to ``cookie_data`` on ``response``; empty data deletes it."""
-        if cookie_data and self._add_set_cookie(response, cookie_data, max_age):
-            return
         params = self._cookie_params.copy()
         if max_age is not None:
             params["max_age"] = max_age
@@ -196,38 +189,6 @@ class AbstractStorage(metaclass=abc.ABCMeta):
             )
         else:
             response.set_cookie(self._cookie_name, cookie_data, **params)
-
-    def _add_set_cookie(self, response: StreamResponse, value: str, max_age: int | None) -> bool:
-        """Add the Set-Cookie header for a value of token characters; False for others.
-
-        PERF: ``response.set_cookie()`` builds and validates a Morsel per request and
-        serialises it when the head is written, which cost more than sealing the
-        session (bench/sessions.py). The attributes do not change from one request to
-        the next (``expires`` once a second), so their text is made once, by
-        ``set_cookie()`` itself on a scratch response, and only the value is joined
-        in. The bytes are the same, but the cookie is not in ``response.cookies``.
-        """
-        plain = _PLAIN.match(value).end()  # type: ignore[union-attr]  # "*" always matches
-        if plain == len(value):
-            quoted = value
-        elif _QUOTABLE.fullmatch(value, plain):  # "=" (base64 padding): SimpleCookie quotes it
-            quoted = f'"{value}"'  # PERF: the plain prefix is not scanned twice
-        else:
-            return False
-        now = int(time.time()) if max_age is not None else 0
-        key = (max_age, now, *self._cookie_params.values())  # the params are a public dict
-        cached = self._tail
-        if cached is None or cached[0] != key:
-            scratch = StreamResponse()
-            params = self._cookie_params.copy()
-            if max_age is not None:
-                params["max_age"] = max_age
-                params["expires"] = _expires(now + max_age)
-            scratch.set_cookie(self._cookie_name, "x", **params)
-            text = scratch.cookies[self._cookie_name].OutputString()
-            cached = self._tail = (key, text[len(self._cookie_name) + 2 :])
-        response.headers.add("Set-Cookie", f"{self._cookie_name}={quoted}{cached[1]}")
-        return True
 
 
 class SimpleCookieStorage(AbstractStorage):
