@@ -21,7 +21,7 @@ from aiohttp import web as aiohttp_web
 from squall import web
 from squall.http.cookies import plain_set_cookie, set_morsel
 
-from ._wire import same, serve
+from ._wire import same, same_pipelined, serve
 
 NAMES: list[Any] = ["sid", "a-b_c.d", "Path", "expires", "HTTPONLY", "a b", "a=b", "é", "", "x", 5]
 VALUES: list[Any] = ["v", "abc123", "", "a b", 'a"b', "a;b", "é", "a,b", "tok==", "a\\b", "\x01"]
@@ -157,9 +157,9 @@ def test_sequences_against_morsels(seed: int) -> None:
             else:
                 assert jar_state(response.cookies) == jar_state(ref.jar)
         assert response._cookie_lines() == ref.lines()
-        # the head took them: nothing left to send twice, an empty jar to read
-        assert response._plain_cookies is None and response._cookie_lines() == []
-        assert len(response.cookies) == 0
+        # the jar a handler reads once the head is out: still them, as on aiohttp
+        assert jar_state(response.cookies) == jar_state(ref.jar)
+        assert response._cookie_lines() == ref.lines()
 
 
 def test_the_jar_a_handler_reads() -> None:
@@ -243,3 +243,50 @@ async def test_a_client_keeps_them() -> None:
     assert client.cookies.get("quoted") == '"a b"'
     lines = response.headers.get_list("set-cookie")
     assert lines[0] == "plain=v1; HttpOnly; Max-Age=3600; Path=/; SameSite=Lax"
+
+
+def _after_prepare_app(web_module: Any) -> Any:
+    seen: list[str] = []
+
+    @web_module.middleware
+    async def record(request: Any, handler: Any) -> Any:
+        response = await handler(request)
+        if request.path != "/seen":
+            seen.append(" | ".join(m.OutputString() for m in response.cookies.values()))
+        return response
+
+    async def stream(request: Any) -> Any:
+        response = web_module.StreamResponse()
+        response.set_cookie("a", "1", httponly=True)
+        response.set_cookie("b", "x y")
+        await response.prepare(request)
+        await response.write(b"body")
+        return response
+
+    async def whole(request: Any) -> Any:
+        response = web_module.Response(text="whole")
+        response.set_cookie("c", "3", max_age=9)
+        await response.prepare(request)
+        return response
+
+    async def show(request: Any) -> Any:
+        return web_module.Response(text="\n".join(seen))
+
+    app = web_module.Application(middlewares=[record])
+    app.router.add_get("/stream", stream)
+    app.router.add_get("/whole", whole)
+    app.router.add_get("/seen", show)
+    return app
+
+
+async def test_the_jar_after_the_head_is_out_as_aiohttp() -> None:
+    """A middleware reading ``response.cookies`` after the handler prepared the
+    response finds the cookies that went out, as on aiohttp."""
+    requests = [
+        f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for path in ("/stream", "/whole")
+    ] + [b"GET /seen HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]
+    replies = await same_pipelined(_after_prepare_app, requests)
+    assert replies[-1].body.split(b"\n") == [
+        b'a=1; HttpOnly; Path=/ | b="x y"; Path=/',
+        b"c=3; Max-Age=9; Path=/",
+    ]

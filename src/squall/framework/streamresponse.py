@@ -380,13 +380,12 @@ class StreamResponse(MutableMapping[Any, Any]):
         return self._cookies
 
     def _cookie_lines(self) -> list[str]:
-        """The Set-Cookie values of the cookies set, in order; none kept after."""
+        """The Set-Cookie values of the cookies set, in order. The cookies stay (as on
+        aiohttp, ``response.cookies`` still holds them once the head is out)."""
         plain = self._plain_cookies
         if plain is not None:
-            self._plain_cookies = None
             return [line for line, _ in plain.values()]
         jar = self._cookies
-        self._cookies = None
         return [morsel.OutputString() for morsel in jar.values()] if jar else []
 
     def set_cookie(
