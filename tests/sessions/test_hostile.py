@@ -55,6 +55,7 @@ SIMPLE_HOSTILE: dict[str, bytes] = {
     "session not a mapping": b'{"session": "admin"}',
     "created is a float": b'{"created": 1.5, "session": {}}',
     "JSON number": b"42",
+    "nested 3,000 deep": b"[" * 3000 + b"]" * 3000,
 }
 
 
@@ -113,3 +114,32 @@ async def test_good_cookie_is_read(caplog: pytest.LogCaptureFixture) -> None:
         reply = await exchange(port, request_with(GOOD))
     assert reply.json() == {"new": False, "data": {"user": "alice"}}
     assert not [r for r in caplog.records if r.name == "squall.sessions"]
+
+
+NESTED = b'{"session": {"a": ' + b"[" * 2500 + b"]" * 2500 + b"}}"
+
+
+@pytest.mark.parametrize("storage", ["simple", "encrypted"])
+async def test_deeply_nested_session_data(storage: str, caplog: pytest.LogCaptureFixture) -> None:
+    """JSON nested 2,500 deep in the session: where this Python's decoder gives up
+    (a RecursionError: 3.11), a new session and a warning; where it decodes it
+    (3.13), the session; never a 500, and the server keeps serving."""
+    try:
+        json.loads(NESTED)
+    except RecursionError:
+        decodes = False
+    else:
+        decodes = True
+    if storage == "simple":
+        store: Any = SimpleCookieStorage()
+        value = NESTED
+    else:
+        store = EncryptedCookieStorage(KEY.decode(), max_age=3600)
+        value = seal(NESTED)
+    if not decodes:
+        await check_fresh(store, value, caplog)
+        return
+    async with serve(web, lambda _: app_with(store)) as port:
+        reply = await exchange(port, request_with(value))
+        assert reply.status == 200, reply
+        assert reply.json()["new"] is False

@@ -13,6 +13,7 @@ from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from framework._wire import build, exchange, serve
 from squall import web
 from squall.sessions import get_session, new_session, setup
 from squall.sessions.redis_storage import RedisStorage
@@ -104,6 +105,33 @@ async def test_unknown_identity_is_not_adopted(aiohttp_client: Any, redis: aiore
     assert await resp.text() == "1"
     assert resp.cookies["AIOHTTP_SESSION"].value != "chosen-by-attacker"
     assert await redis.exists("AIOHTTP_SESSION_chosen-by-attacker") == 0
+
+
+@pytest.mark.parametrize(
+    "value", [b"\xff\xfe", b"ok\x80id", "\u00e9t\u00e9".encode(), b"a b*2$3 +OK"]
+)
+async def test_an_identity_of_any_bytes_is_a_new_session(
+    redis: aioredis.Redis, value: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Raw bytes a browser would not send: not UTF-8 (a new session and a warning,
+    never a 500: aiohttp_session's Redis command fails there), UTF-8, RESP's own
+    characters (length-prefixed, so no command is injected): no record, a new
+    session; and Redis keeps serving."""
+    caplog.set_level(logging.WARNING, logger="squall.sessions")
+    head = build("GET", "/count", headers={"Cookie": "X"})
+    async with serve(web, lambda _: make_app(redis)) as port:
+        reply = await exchange(
+            port, head.replace(b"Cookie: X", b"Cookie: AIOHTTP_SESSION=" + value)
+        )
+        assert reply.status == 200 and reply.body == b"1", reply
+        assert reply.header("Set-Cookie") is not None  # a new identity, saved
+        again = await exchange(port, build("GET", "/count"))
+        assert again.status == 200 and again.body == b"1"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors
+    if b"\xff" in value or b"\x80" in value:
+        assert any("new fresh session" in r.getMessage() for r in caplog.records)
+    assert await redis.dbsize() >= 2
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ The sealed format is aiohttp_session's, so cookies cross between an aiohttp app 
 a Squall app that share the key: ``Fernet(key).encrypt(json.dumps({"created": ...,
 "session": {...}}))``, its url-safe base64 text as the cookie's value. Fernet
 (AES-128-CBC then HMAC-SHA256, from the cryptography package) both hides and
-authenticates the data; its timestamp makes ``max_age`` a hard limit as well.
+authenticates the data; its timestamp makes ``max_age`` a hard limit as well. Tokens
+are sealed by ``fernet_seal.Sealer`` (the same tokens, without Fernet's per-token
+set-up) and opened by Fernet itself.
 
 SECURITY invariants:
 

@@ -114,6 +114,11 @@ class RedisStorage(AbstractStorage):
         key = self.load_cookie(request)
         if key is None:
             return Session(None, data=None, new=True, max_age=self.max_age)
+        if not key.isascii() and not _utf8(key):
+            # SECURITY: bytes that are not UTF-8 (kept as surrogates) cannot name a
+            # record, and would fail in the Redis command (aiohttp_session: a 500)
+            log.warning("Cannot read the session identity, create a new fresh session")
+            return Session(None, data=None, new=True, max_age=self.max_age)
         try:
             raw = await self._get(self.cookie_name + "_" + key)
         except (RedisError, OSError) as error:  # down, refused, timed out, a reply error
@@ -157,3 +162,12 @@ class RedisStorage(AbstractStorage):
         except (RedisError, OSError) as error:  # as in load_session
             _unavailable("save", error)
         self.save_cookie(response, key, max_age=session.max_age)
+
+
+def _utf8(text: str) -> bool:
+    """True when ``text`` encodes to UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

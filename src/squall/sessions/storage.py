@@ -146,7 +146,9 @@ class AbstractStorage(metaclass=abc.ABCMeta):
         decoder = self._decoder
         try:
             data = _JSON_DECODE(text) if decoder is json.loads else decoder(text)
-        except (ValueError, TypeError):  # JSONDecodeError is a ValueError
+        except (ValueError, TypeError, RecursionError):
+            # JSONDecodeError is a ValueError; a cookie of a few thousand "[" nests
+            # deeper than the decoder recurses (aiohttp_session answers it with a 500)
             data = None
         if data is None or not is_session_data(data):
             log.warning("Cannot decode session data, create a new fresh session")
