@@ -79,3 +79,22 @@ def test_missing_names_are_exactly_those_still_to_come() -> None:
 def test_unlisted_names_as_aiohttp(name: str) -> None:
     assert hasattr(aiohttp_web, name) and name not in aiohttp_web.__all__
     assert hasattr(web, name)
+
+
+def test_hdrs_has_every_name_of_aiohttp_s() -> None:
+    """``from squall import hdrs`` (as ``from aiohttp import hdrs``): every method and
+    header-name constant, the same text (ETag spelled so, docs/compat.md)."""
+    from aiohttp import hdrs as theirs
+
+    from squall import hdrs as ours
+
+    names = [name for name in dir(theirs) if name.isupper() and not name.startswith("_")]
+    assert len(names) > 140
+    for name in names:
+        mine, expected = getattr(ours, name), getattr(theirs, name)
+        if isinstance(expected, str):
+            assert type(mine) is type(expected), name  # istr for a field, str for a method
+            assert mine.lower() == expected.lower(), name
+            assert mine == expected or name == "ETAG", name
+        else:  # METH_ALL, HOST_ALL: the same members (frozen here: nobody adds to them)
+            assert set(mine) == set(expected), name

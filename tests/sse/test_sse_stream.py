@@ -157,6 +157,52 @@ async def test_send_to_a_gone_client_raises(stack: Any, handler_cancellation: bo
         assert probe.notes == ["reset", "connected=False", "returned"]
 
 
+async def _until_the_close_arrives(request: Any) -> None:
+    """Wait (by polling the connection, not the clock) until the client's FIN has
+    reached the server: Squall's protocol flags it; aiohttp's transport closes."""
+    for _ in range(int(TIMEOUT / 0.005)):
+        sink = getattr(request, "_sink", None)
+        if getattr(sink, "_peer_eof", False):
+            return
+        transport = request.transport
+        if sink is None and (transport is None or transport.is_closing()):
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the client's close never arrived")
+
+
+@CANCELLATION
+async def test_the_first_send_after_the_close_raises(
+    stack: Any, handler_cancellation: bool
+) -> None:
+    """A client that closed its socket (FIN): the first send() after its close
+    reached the server raises ConnectionResetError, as on aiohttp; no event is
+    silently dropped in the meantime."""
+    probe = Probe()
+
+    @outcome(probe)
+    async def stream(sse: Any, request: Any) -> Any:
+        async with sse.sse_response(request, ping_interval=60) as resp:
+            await resp.send("hello")
+            await _until_the_close_arrives(request)
+            try:
+                await resp.send("after the close")
+            except ConnectionResetError:
+                probe.notes.append("raised")
+        return resp
+
+    kwargs = {"handler_cancellation": handler_cancellation}
+    async with serve(stack.web, app_with(stack, stream), **kwargs) as port:
+        reader, writer, _ = await open_stream(port)
+        await read_until(reader, b"data: hello\r\n\r\n")
+        writer.close()  # FIN
+        await asyncio.wait_for(probe.ended.wait(), TIMEOUT)
+    if handler_cancellation:  # cancelled as the close arrives, or first raised
+        assert probe.notes[-1] == "cancelled"
+    else:
+        assert probe.notes == ["raised", "returned"]
+
+
 async def test_stalled_client_times_out(stack: Any) -> None:
     """A client that stops reading: send() raises TimeoutError after send_timeout and
     the connection is aborted (aiohttp-sse 3.0)."""
