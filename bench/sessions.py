@@ -210,36 +210,39 @@ def main() -> None:
     if "SQUALL_SECRET_KEY" not in os.environ:  # a throwaway key, for this run only
         os.environ["SQUALL_SECRET_KEY"] = Fernet.generate_key().decode()
     redis_proc = start_redis(run, args, workdir)
-    copies = run.environments(args)  # after the environment is set: the servers inherit it
-    meta = {
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "args": {k: v for k, v in vars(args).items() if k != "envs"},
-        "machine": run.machine(),
-        "source": run.source(args),
-        "versions": run.versions(args.py, args.envs["squall"]),
-        "loadavg_before": run.loadavg(),
-    }
-    runs: list[dict] = []
-    try:
-        register(run, args, workdir)
-        seed_redis()
-        runs = run.run_rounds(args, base)
+    copies: list[str] = []
+    try:  # the redis-server this script started stops whatever happens next
+        copies = run.environments(args)  # after the environment is set: servers inherit it
+        meta = {
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "args": {k: v for k, v in vars(args).items() if k != "envs"},
+            "machine": run.machine(),
+            "source": run.source(args),
+            "versions": run.versions(args.py, args.envs["squall"]),
+            "loadavg_before": run.loadavg(),
+        }
+        runs: list[dict] = []
+        try:
+            register(run, args, workdir)
+            seed_redis()
+            runs = run.run_rounds(args, base)
+        finally:
+            run.Server.stop_all()
+            meta["loadavg_after"] = run.loadavg()
+            cells = run.summarize(runs, args)
+            report = run.markdown(cells, args, meta).replace(
+                "## Squall vs aiohttp",
+                "## Sessions: Squall + squall.sessions vs aiohttp + aiohttp_session 2.12.1",
+            )
+            with open(base + ".md", "w") as f:
+                f.write(report)
+            print(report)
+            run.log(f"written: {base}.md")
     finally:
-        run.Server.stop_all()
         redis_proc.terminate()  # the pid this script started
         redis_proc.wait()
         for path in [*copies, workdir]:
             shutil.rmtree(path, ignore_errors=True)
-        meta["loadavg_after"] = run.loadavg()
-        cells = run.summarize(runs, args)
-        report = run.markdown(cells, args, meta).replace(
-            "## Squall vs aiohttp",
-            "## Sessions: Squall + squall.sessions vs aiohttp + aiohttp_session 2.12.1",
-        )
-        with open(base + ".md", "w") as f:
-            f.write(report)
-        print(report)
-        run.log(f"written: {base}.md")
 
 
 if __name__ == "__main__":
