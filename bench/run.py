@@ -694,13 +694,9 @@ def environments(args: argparse.Namespace) -> list[str]:
     return copies
 
 
-def main() -> None:
-    args = parse_args()
-    os.makedirs(RESULTS, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = os.path.join(RESULTS, f"bench-{stamp}")
-    copies = environments(args)
-    meta = {
+def run_meta(args: argparse.Namespace) -> dict:
+    """What a report says of its run, taken as it starts (after ``environments``)."""
+    return {
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "args": {k: v for k, v in vars(args).items() if k != "envs"},
         "machine": machine(),
@@ -708,6 +704,28 @@ def main() -> None:
         "versions": versions(args.py, args.envs["squall"]),
         "loadavg_before": loadavg(),
     }
+
+
+def write_report(
+    runs: list[dict], args: argparse.Namespace, meta: dict, base: str, title: str
+) -> None:
+    """A feature benchmark's ending (bench/sessions.py, bench/templates.py): the
+    Markdown report of ``runs`` under ``title``, printed and written to ``base``.md."""
+    meta["loadavg_after"] = loadavg()
+    report = markdown(summarize(runs, args), args, meta).replace("## Squall vs aiohttp", title)
+    with open(base + ".md", "w") as f:
+        f.write(report)
+    print(report)
+    log(f"written: {base}.md")
+
+
+def main() -> None:
+    args = parse_args()
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(RESULTS, f"bench-{stamp}")
+    copies = environments(args)
+    meta = run_meta(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so finally: stops the servers
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -213,14 +213,7 @@ def main() -> None:
     copies: list[str] = []
     try:  # the redis-server this script started stops whatever happens next
         copies = run.environments(args)  # after the environment is set: servers inherit it
-        meta = {
-            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "args": {k: v for k, v in vars(args).items() if k != "envs"},
-            "machine": run.machine(),
-            "source": run.source(args),
-            "versions": run.versions(args.py, args.envs["squall"]),
-            "loadavg_before": run.loadavg(),
-        }
+        meta = run.run_meta(args)
         runs: list[dict] = []
         try:
             register(run, args, workdir)
@@ -228,16 +221,8 @@ def main() -> None:
             runs = run.run_rounds(args, base)
         finally:
             run.Server.stop_all()
-            meta["loadavg_after"] = run.loadavg()
-            cells = run.summarize(runs, args)
-            report = run.markdown(cells, args, meta).replace(
-                "## Squall vs aiohttp",
-                "## Sessions: Squall + squall.sessions vs aiohttp + aiohttp_session 2.12.1",
-            )
-            with open(base + ".md", "w") as f:
-                f.write(report)
-            print(report)
-            run.log(f"written: {base}.md")
+            title = "## Sessions: Squall + squall.sessions vs aiohttp + aiohttp_session 2.12.1"
+            run.write_report(runs, args, meta, base, title)
     finally:
         redis_proc.terminate()  # the pid this script started
         redis_proc.wait()

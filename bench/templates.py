@@ -66,7 +66,7 @@ def parse_args(run: ModuleType) -> argparse.Namespace:
     args.tests = args.tests.split(",")
     args.servers = list(SERVERS)
     # run.py's options this benchmark does not vary
-    args.depth, args.rev, args.alt_src, args.live = 16, None, None, False
+    args.depth, args.rev, args.alt_src, args.live, args.peer_py = 16, None, None, False, args.py
     args.src = os.path.join(os.path.dirname(HERE), "src")
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -101,14 +101,7 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = os.path.join(run.RESULTS, f"templates-{stamp}")
     copies = run.environments(args)
-    meta = {
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "args": {k: v for k, v in vars(args).items() if k != "envs"},
-        "machine": run.machine(),
-        "source": run.source(args),
-        "versions": run.versions(args.py, args.envs["squall"]),
-        "loadavg_before": run.loadavg(),
-    }
+    meta = run.run_meta(args)
     runs: list[dict] = []
     try:
         register(run, args, base)
@@ -117,16 +110,8 @@ def main() -> None:
         run.Server.stop_all()
         for path in copies:
             shutil.rmtree(path, ignore_errors=True)
-        meta["loadavg_after"] = run.loadavg()
-        cells = run.summarize(runs, args)
-        report = run.markdown(cells, args, meta).replace(
-            "## Squall vs aiohttp",
-            "## Templates: Squall + squall.templates vs aiohttp + aiohttp-jinja2",
-        )
-        with open(base + ".md", "w") as f:
-            f.write(report)
-        print(report)
-        run.log(f"written: {base}.md")
+        title = "## Templates: Squall + squall.templates vs aiohttp + aiohttp-jinja2"
+        run.write_report(runs, args, meta, base, title)
 
 
 if __name__ == "__main__":

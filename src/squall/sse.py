@@ -123,7 +123,8 @@ class EventSourceResponse(StreamResponse):
             raise HTTPMethodNotAllowed(request.method, ("GET",))
         if self.prepared:
             # aiohttp-sse's liveness check: a gone client cancels the caller
-            if request.protocol.transport is None or _peer_closed(request):
+            protocol = request.protocol
+            if protocol.transport is None or protocol.peer_closed:
                 raise asyncio.CancelledError()
             return self
         self._sse_request = request
@@ -243,7 +244,7 @@ class EventSourceResponse(StreamResponse):
         the rest of an event: bench/sse.py) is armed only when it did suspend.
         """
         request = self._sse_request
-        if request is not None and _peer_closed(request):
+        if request is not None and request.protocol.peer_closed:
             # the client closed its side: an event stream has no answer to wait for,
             # so the stream is over now (as on aiohttp) rather than after the writes
             # that draw the peer's reset (Squall keeps a half-closed connection's
@@ -289,11 +290,6 @@ class EventSourceResponse(StreamResponse):
         transport = request.transport if request is not None else None
         if transport is not None:
             transport.abort()
-
-
-def _peer_closed(request: BaseRequest) -> bool:
-    """True once the client closed its side of the connection (its FIN arrived)."""
-    return bool(getattr(request._sink, "_peer_eof", False))
 
 
 @types.coroutine

@@ -166,6 +166,12 @@ class ResponseSink(Protocol):
         """True when the response already sent ends the connection."""
         ...
 
+    @property
+    def peer_closed(self) -> bool:
+        """True once the client closed its side of the connection (its FIN arrived);
+        the write side may still be open to answer what it sent."""
+        ...
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """Transport information: ``peername``, ``sockname``, ``sslcontext``…"""
         ...

@@ -159,13 +159,13 @@ async def test_send_to_a_gone_client_raises(stack: Any, handler_cancellation: bo
 
 async def _until_the_close_arrives(request: Any) -> None:
     """Wait (by polling the connection, not the clock) until the client's FIN has
-    reached the server: Squall's protocol flags it; aiohttp's transport closes."""
+    reached the server: Squall's protocol says so; aiohttp's transport closes."""
     for _ in range(int(TIMEOUT / 0.005)):
-        sink = getattr(request, "_sink", None)
-        if getattr(sink, "_peer_eof", False):
+        peer_closed = getattr(request.protocol, "peer_closed", None)  # Squall's only
+        if peer_closed:
             return
         transport = request.transport
-        if sink is None and (transport is None or transport.is_closing()):
+        if peer_closed is None and (transport is None or transport.is_closing()):
             return
         await asyncio.sleep(0.005)
     raise AssertionError("the client's close never arrived")

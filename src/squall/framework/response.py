@@ -29,7 +29,6 @@ from squall.framework.compression import (
 from squall.framework.streamresponse import (
     _CONTENT_LENGTH,
     _CONTENT_TYPE,
-    _SET_COOKIE,
     ResponseKey,
     StreamResponse,
 )
@@ -457,11 +456,7 @@ class Response(StreamResponse):
                 fields.append((name, value))
         if head and content_type is None:
             return None
-        cookies: list[tuple[str, str]] = []
-        if self._cookies or self._plain_cookies:
-            for value in self._cookie_lines():  # into the headers, as _head_items does
-                headers.add(_SET_COOKIE, value)
-                cookies.append((_SET_COOKIE, value))
+        cookies = self._cookie_fields() if self._cookies or self._plain_cookies else []
         return content_type, fields, cookies
 
     async def prepare(self, request: BaseRequest) -> StreamResponse | None:

@@ -388,6 +388,16 @@ class StreamResponse(MutableMapping[Any, Any]):
         jar = self._cookies
         return [morsel.OutputString() for morsel in jar.values()] if jar else []
 
+    def _cookie_fields(self) -> list[tuple[str, str]]:
+        """The head's Set-Cookie fields, also added to the headers (an access log
+        reads them there)."""
+        fields: list[tuple[str, str]] = []
+        headers = self._headers
+        for value in self._cookie_lines():
+            headers.add(_SET_COOKIE, value)
+            fields.append((_SET_COOKIE, value))
+        return fields
+
     def set_cookie(
         self,
         name: str,
@@ -519,9 +529,7 @@ class StreamResponse(MutableMapping[Any, Any]):
             # Transfer-Encoding; kept in the headers too (an access log reads them)
             if extra and extra[0][0] == _CONTENT_LENGTH:
                 items.append(extra.pop(0))
-            for value in self._cookie_lines():
-                headers.add(_SET_COOKIE, value)
-                items.append((_SET_COOKIE, value))
+            items += self._cookie_fields()
         items += extra
         if length != 0 and _CONTENT_TYPE not in headers and not body_forbidden(method, status):
             # RFC 9110 8.3: a default type only for a body that may be non-empty

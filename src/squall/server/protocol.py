@@ -841,6 +841,10 @@ class HttpProtocol(asyncio.Protocol):
         """True when the response just sent ends the connection."""
         return self._close_after
 
+    @property
+    def peer_closed(self) -> bool:
+        return self._peer_eof
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if self._transport is None:
             return default

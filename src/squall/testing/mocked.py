@@ -143,6 +143,7 @@ class MockedSink:
         self.output: list[tuple[str, Any]] = []
         self.closing = closing
         self.will_close = closing
+        self.peer_closed = False
         self.bytes_sent = 0
         self.transport = _mocked_transport(None) if transport is None else transport
         self.task: Any = None
